@@ -1,0 +1,234 @@
+//! One consistent read of a set of tasks and all their evidence in the
+//! database: a fixed number of statements (never one per task), inside one
+//! short read transaction so the workers' commits are not held up.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use rusqlite::{Statement, ToSql};
+
+use super::pool::Reader;
+use super::schema::Schema;
+use super::sql_value::{integer, text, text_or_empty};
+use crate::error::{Error, Result};
+use crate::evidence::history::{scope_rows, HeldLocks, HistoryRow};
+use crate::evidence::recorded::RecordedEvent;
+use crate::time::{parse_db_timestamp, Zone};
+
+/// A `tasks` row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskRow {
+    pub id: String,
+    pub project_id: String,
+    pub status: String,
+    pub order_id: Option<String>,
+    pub title: Option<String>,
+    pub assignee: Option<String>,
+    pub started_at: Option<String>,
+    pub updated_at: Option<String>,
+    pub metadata: Option<String>,
+}
+
+/// A task with the database evidence about it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskRecord {
+    pub task: TaskRow,
+    /// Its history rows, scoped to its project, oldest first.
+    pub history: Vec<HistoryRow>,
+    pub locks: Option<HeldLocks>,
+    /// Its recorded step events, in insertion order.
+    pub events: Vec<RecordedEvent>,
+}
+
+/// Which tasks of a project to read.
+#[derive(Clone, Debug, Default)]
+pub struct Selection<'a> {
+    pub project_id: &'a str,
+    pub task_ids: Option<&'a [String]>,
+    pub order_id: Option<&'a str>,
+    pub statuses: Option<&'a [String]>,
+}
+
+/// Reads the selected tasks and their evidence in one snapshot.
+pub fn read_tasks(reader: &mut Reader, path: &Path, selection: &Selection<'_>, zone: Zone) -> Result<Vec<TaskRecord>> {
+    let sqlite = |e| Error::from_sqlite(e, path);
+    reader.conn.execute_batch("BEGIN DEFERRED").map_err(sqlite)?;
+    let result = read_in_transaction(reader, selection, zone);
+    // A read transaction has nothing to keep; end it whatever happened.
+    let end = reader.conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+    match result {
+        Ok(Ok(records)) => {
+            end.map_err(sqlite)?;
+            Ok(records)
+        }
+        Ok(Err(e)) => Err(e),
+        Err(e) => Err(sqlite(e)),
+    }
+}
+
+fn read_in_transaction(
+    reader: &mut Reader,
+    selection: &Selection<'_>,
+    zone: Zone,
+) -> rusqlite::Result<Result<Vec<TaskRecord>>> {
+    let schema = match reader.schema()? {
+        Ok(schema) => schema,
+        Err(e) => return Ok(Err(e)),
+    };
+    let conn = &reader.conn;
+    let project: &dyn ToSql = &selection.project_id;
+    let ids_json = selection.task_ids.map(json_array);
+    let statuses_json = selection.statuses.map(json_array);
+
+    let Some(sql) = schema.tasks_query(ids_json.is_some(), selection.order_id.is_some(), statuses_json.is_some())
+    else {
+        return Ok(Ok(Vec::new()));
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(&mut stmt, &[(":project", project), (":ids", &ids_json), (":order", &selection.order_id), (":statuses", &statuses_json)])?;
+    let mut tasks = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        tasks.push(TaskRow {
+            id: text_or_empty(row, 0)?,
+            project_id: text_or_empty(row, 1)?,
+            status: text_or_empty(row, 2)?,
+            order_id: text(row, 3)?,
+            title: text(row, 4)?,
+            assignee: text(row, 5)?,
+            started_at: text(row, 6)?,
+            updated_at: text(row, 7)?,
+            metadata: text(row, 8)?,
+        });
+    }
+    drop(rows);
+    drop(stmt);
+    if tasks.is_empty() {
+        return Ok(Ok(Vec::new()));
+    }
+    let found_ids: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
+    let ids: &dyn ToSql = &json_array(&found_ids);
+
+    let shared = query_shared(conn, &schema, project, ids)?;
+    let mut history = query_history(conn, &schema, project, ids, zone)?;
+    let mut locks = query_locks(conn, &schema, project, ids, zone)?;
+    let mut events = query_events(conn, &schema, project, ids, zone)?;
+
+    let records = tasks
+        .into_iter()
+        .map(|task| {
+            let rows = history.remove(&task.id).unwrap_or_default();
+            let history =
+                scope_rows(rows, selection.project_id, shared.contains(&task.id), &task.status, task.assignee.as_deref());
+            TaskRecord {
+                history,
+                locks: locks.remove(&task.id),
+                events: events.remove(&task.id).unwrap_or_default(),
+                task,
+            }
+        })
+        .collect();
+    Ok(Ok(records))
+}
+
+fn query_shared(
+    conn: &rusqlite::Connection,
+    schema: &Schema,
+    project: &dyn ToSql,
+    ids: &dyn ToSql,
+) -> rusqlite::Result<HashSet<String>> {
+    let mut stmt = conn.prepare_cached(schema.shared_ids_query())?;
+    bind(&mut stmt, &[(":project", project), (":ids", ids)])?;
+    let mut shared = HashSet::new();
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        shared.insert(text_or_empty(row, 0)?);
+    }
+    Ok(shared)
+}
+
+fn query_history(
+    conn: &rusqlite::Connection,
+    schema: &Schema,
+    project: &dyn ToSql,
+    ids: &dyn ToSql,
+    zone: Zone,
+) -> rusqlite::Result<HashMap<String, Vec<HistoryRow>>> {
+    let mut by_task: HashMap<String, Vec<HistoryRow>> = HashMap::new();
+    let Some(sql) = schema.history_query() else { return Ok(by_task) };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(&mut stmt, &[(":project", project), (":ids", ids)])?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        let row_out = HistoryRow {
+            project_id: text(row, 1)?,
+            field: text_or_empty(row, 2)?,
+            old_value: text(row, 3)?,
+            new_value: text(row, 4)?,
+            reason: text(row, 5)?,
+            changed_at: text(row, 6)?.and_then(|t| parse_db_timestamp(&t, zone)),
+        };
+        by_task.entry(text_or_empty(row, 0)?).or_default().push(row_out);
+    }
+    Ok(by_task)
+}
+
+fn query_locks(
+    conn: &rusqlite::Connection,
+    schema: &Schema,
+    project: &dyn ToSql,
+    ids: &dyn ToSql,
+    zone: Zone,
+) -> rusqlite::Result<HashMap<String, HeldLocks>> {
+    let mut by_task = HashMap::new();
+    let Some(sql) = schema.locks_query() else { return Ok(by_task) };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(&mut stmt, &[(":project", project), (":ids", ids)])?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        let locks = HeldLocks {
+            count: integer(row, 1)?.clamp(0, u32::MAX as i64) as u32,
+            first_locked_at: text(row, 2)?.and_then(|t| parse_db_timestamp(&t, zone)),
+        };
+        by_task.insert(text_or_empty(row, 0)?, locks);
+    }
+    Ok(by_task)
+}
+
+fn query_events(
+    conn: &rusqlite::Connection,
+    schema: &Schema,
+    project: &dyn ToSql,
+    ids: &dyn ToSql,
+    zone: Zone,
+) -> rusqlite::Result<HashMap<String, Vec<RecordedEvent>>> {
+    let mut by_task: HashMap<String, Vec<RecordedEvent>> = HashMap::new();
+    let Some(sql) = schema.events_query() else { return Ok(by_task) };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(&mut stmt, &[(":project", project), (":ids", ids)])?;
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        let event = RecordedEvent {
+            step: text_or_empty(row, 1)?,
+            event: text_or_empty(row, 2)?,
+            detail: text(row, 3)?,
+            recorded_at: text(row, 4)?.and_then(|t| parse_db_timestamp(&t, zone)),
+        };
+        by_task.entry(text_or_empty(row, 0)?).or_default().push(event);
+    }
+    Ok(by_task)
+}
+
+/// Binds the named parameters the statement uses; the others are ignored.
+fn bind(stmt: &mut Statement<'_>, params: &[(&str, &dyn ToSql)]) -> rusqlite::Result<()> {
+    for (name, value) in params {
+        if let Some(index) = stmt.parameter_index(name)? {
+            stmt.raw_bind_parameter(index, value)?;
+        }
+    }
+    Ok(())
+}
+
+fn json_array(values: &[String]) -> String {
+    serde_json::to_string(values).expect("a list of strings always serializes")
+}

@@ -1,0 +1,165 @@
+//! Timestamps as the AI PM database and worker logs write them (SPEC §3, §4).
+//!
+//! * `YYYY-MM-DD HH:MM:SS` in the database is SQLite's `CURRENT_TIMESTAMP`: **UTC**.
+//! * `YYYY-MM-DDTHH:MM:SS[.ffffff]` with no offset is written by the Python
+//!   backend in the writer's **local** time.
+//! * Worker-log lines (`YYYY-MM-DD HH:MM:SS`) and log file stamps are **local**.
+//! * Anything with `Z` or an offset is taken as given.
+//!
+//! Everything this product outputs is RFC 3339 with an offset, in the reader's zone.
+
+use chrono::{
+    DateTime, FixedOffset, Local, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc,
+};
+
+/// A point in time. All evidence is compared in UTC.
+pub type Instant = DateTime<Utc>;
+
+/// The zone writer-local timestamps were written in, and outputs are shown in.
+/// The workers, the app and this addon run on the same desktop, so this is the
+/// process's local zone; tests pin it to a fixed offset.
+#[derive(Copy, Clone, Debug)]
+pub enum Zone {
+    Local,
+    Fixed(FixedOffset),
+}
+
+impl Zone {
+    /// Japan Standard Time (UTC+9), where most users are.
+    pub fn japan() -> Zone {
+        Zone::Fixed(FixedOffset::east_opt(9 * 3600).expect("valid offset"))
+    }
+
+    /// The instant a wall-clock time in this zone names. In a DST gap, the
+    /// time an hour later; in a DST overlap, the earlier of the two.
+    pub fn from_local(self, naive: NaiveDateTime) -> Instant {
+        fn pick<Tz: TimeZone>(tz: &Tz, naive: NaiveDateTime) -> Instant {
+            match tz.from_local_datetime(&naive) {
+                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+                LocalResult::None => match tz.from_local_datetime(&(naive + chrono::Duration::hours(1))) {
+                    LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
+                    LocalResult::None => Utc.from_utc_datetime(&naive),
+                },
+            }
+        }
+        match self {
+            Zone::Local => pick(&Local, naive),
+            Zone::Fixed(offset) => pick(&offset, naive),
+        }
+    }
+
+    /// RFC 3339 with this zone's offset, e.g. `2026-10-24T10:51:49+09:00`.
+    pub fn format(self, t: Instant) -> String {
+        match self {
+            Zone::Local => t.with_timezone(&Local).to_rfc3339_opts(SecondsFormat::AutoSi, false),
+            Zone::Fixed(offset) => {
+                t.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::AutoSi, false)
+            }
+        }
+    }
+}
+
+/// What the reader needs to interpret times: the writers' zone and "now".
+#[derive(Copy, Clone, Debug)]
+pub struct Clock {
+    pub zone: Zone,
+    pub now: Instant,
+}
+
+impl Clock {
+    pub fn system() -> Clock {
+        Clock { zone: Zone::Local, now: Utc::now() }
+    }
+}
+
+/// A database timestamp, per the rules at the top of this module.
+/// Returns `None` for anything unparseable (never an error: a bad row is not a crash).
+pub fn parse_db_timestamp(text: &str, zone: Zone) -> Option<Instant> {
+    let text = text.trim();
+    if text.len() < 19 || !text.is_char_boundary(10) {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let separator = text.as_bytes()[10];
+    let naive = parse_naive(text)?;
+    match separator {
+        b' ' => Some(Utc.from_utc_datetime(&naive)),
+        b'T' => Some(zone.from_local(naive)),
+        _ => None,
+    }
+}
+
+/// A worker-log time (`YYYY-MM-DD HH:MM:SS`), written in the writer's local zone.
+pub fn parse_log_timestamp(text: &str, zone: Zone) -> Option<Instant> {
+    parse_naive(text).map(|naive| zone.from_local(naive))
+}
+
+/// The launch stamp of a log file name (`YYYYMMDD_HHMMSS`), local time.
+pub fn parse_log_file_stamp(stamp: &str, zone: Zone) -> Option<Instant> {
+    NaiveDateTime::parse_from_str(stamp, "%Y%m%d_%H%M%S").ok().map(|naive| zone.from_local(naive))
+}
+
+fn parse_naive(text: &str) -> Option<NaiveDateTime> {
+    const FORMATS: [&str; 2] = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"];
+    FORMATS.iter().find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+}
+
+/// Milliseconds from `from` to `to`, never negative.
+pub fn elapsed_ms(from: Instant, to: Instant) -> u64 {
+    (to - from).num_milliseconds().max(0) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> Instant {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn sqlite_current_timestamp_is_utc_and_python_isoformat_is_local() {
+        let jst = Zone::japan();
+        let cases = [
+            ("2026-10-24 01:51:49", Some("2026-10-24T01:51:49Z")),
+            ("2026-10-24T10:51:49", Some("2026-10-24T01:51:49Z")),
+            ("2026-10-24T10:51:49.123456", Some("2026-10-24T01:51:49.123456Z")),
+            ("2026-10-24T10:51:49+09:00", Some("2026-10-24T01:51:49Z")),
+            ("2026-10-24T01:51:49Z", Some("2026-10-24T01:51:49Z")),
+            ("2026-10-24T01:51:49.5Z", Some("2026-10-24T01:51:49.5Z")),
+            ("  2026-10-24 01:51:49 ", Some("2026-10-24T01:51:49Z")),
+            ("yesterday", None),
+            ("", None),
+            ("2026-13-40 99:99:99", None),
+            ("２０２６-10-24 01:51:49", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(parse_db_timestamp(text, jst), want.map(utc), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn log_times_and_file_stamps_are_local() {
+        let jst = Zone::japan();
+        assert_eq!(parse_log_timestamp("2026-10-24 10:51:49", jst), Some(utc("2026-10-24T01:51:49Z")));
+        assert_eq!(parse_log_file_stamp("20261024_105149", jst), Some(utc("2026-10-24T01:51:49Z")));
+        assert_eq!(parse_log_file_stamp("2026102_105149x", jst), None);
+    }
+
+    #[test]
+    fn output_is_rfc3339_with_the_zone_offset() {
+        let jst = Zone::japan();
+        assert_eq!(jst.format(utc("2026-10-24T01:51:49Z")), "2026-10-24T10:51:49+09:00");
+        assert_eq!(jst.format(utc("2026-10-24T01:51:49.250Z")), "2026-10-24T10:51:49.250+09:00");
+    }
+
+    #[test]
+    fn elapsed_is_clamped_at_zero() {
+        let a = utc("2026-10-24T01:51:49Z");
+        let b = utc("2026-10-24T01:51:53Z");
+        assert_eq!(elapsed_ms(a, b), 4000);
+        assert_eq!(elapsed_ms(b, a), 0);
+    }
+}
