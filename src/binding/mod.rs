@@ -1,1 +1,349 @@
+//! The Node-API binding: validates arguments, converts types, runs work off
+//! the JavaScript thread and maps errors. Every function here is a thin door
+//! onto [`crate::tracker::StepTracker`]; each async function has a `…Sync` twin
+//! that calls the same `…_impl`.
 
+mod errors;
+mod options;
+mod types;
+
+use std::sync::LazyLock;
+
+use napi::bindgen_prelude::*;
+use napi::{Env, Task};
+use napi_derive::napi;
+
+use crate::error::Result as CoreResult;
+use crate::format::{format_display, DisplayFields};
+use crate::result;
+use crate::steps::{Step, TOTAL_STEPS};
+use crate::time::Clock;
+use crate::tracker::StepTracker;
+use errors::{guarded, js_error, options_arg, string_arg};
+use options::{presentation, source, BatchOptions, QueryOptions, RecordOptions, StatsOptions};
+pub use types::{ExecutionStepInfo, StepDefinition, StepDurationStats};
+
+/// One tracker per process: its connections and parsed logs serve every call.
+static TRACKER: LazyLock<StepTracker> = LazyLock::new(StepTracker::new);
+
+/// The seven steps of the pipeline, in order, with their display names.
+#[napi(js_name = "EXECUTION_STEPS")]
+pub const EXECUTION_STEPS: [StepDefinition; TOTAL_STEPS] = [
+    step_definition(0, "get_task_info", "タスク情報取得", "Fetch task info", 14),
+    step_definition(1, "assign_worker", "Worker割当", "Assign worker", 28),
+    step_definition(2, "file_lock", "ファイルロック取得", "Acquire file locks", 42),
+    step_definition(3, "execute_task", "AI実行", "Run AI", 57),
+    step_definition(4, "create_report", "レポート作成", "Write report", 71),
+    step_definition(5, "update_status_done", "完了処理", "Mark done", 85),
+    step_definition(6, "auto_review", "自動レビュー", "Auto review", 100),
+];
+
+const fn step_definition(
+    index: u32,
+    step: &'static str,
+    display: &'static str,
+    display_en: &'static str,
+    progress_percent: u32,
+) -> StepDefinition {
+    StepDefinition { index, step, display, display_en, progress_percent }
+}
+
+/// A `Task` whose input was validated on the JS thread (or failed to be) and
+/// whose work runs on the libuv pool, panics caught.
+pub struct Job<I: Send, O: Send> {
+    input: Option<CoreResult<I>>,
+    work: fn(I) -> CoreResult<O>,
+}
+
+impl<I: Send, O: Send> Job<I, O> {
+    fn new(input: CoreResult<I>, work: fn(I) -> CoreResult<O>) -> Self {
+        Job { input: Some(input), work }
+    }
+
+    fn run(&mut self) -> CoreResult<O> {
+        let input = self.input.take().expect("a job runs once");
+        guarded(|| (self.work)(input?))
+    }
+}
+
+macro_rules! job_task {
+    ($name:ident, $input:ty, $output:ty, $js:ty, |$env:ident, $out:ident| $resolve:expr) => {
+        /// Background work of the function of the same name.
+        pub struct $name(Job<$input, $output>);
+
+        #[napi]
+        impl Task for $name {
+            type Output = CoreResult<$output>;
+            type JsValue = $js;
+
+            fn compute(&mut self) -> Result<Self::Output> {
+                Ok(self.0.run())
+            }
+
+            fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+                let $env = env;
+                match output {
+                    Ok($out) => $resolve,
+                    Err(e) => Err(js_error(&$env, e)),
+                }
+            }
+        }
+    };
+}
+
+// ---------------------------------------------------------------- single task
+
+struct TaskQuery {
+    project_id: String,
+    task_id: String,
+    options: QueryOptions,
+}
+
+fn task_query(env: &Env, project_id: Option<Unknown<'_>>, task_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> CoreResult<TaskQuery> {
+    Ok(TaskQuery {
+        project_id: string_arg(project_id, "projectId")?,
+        task_id: string_arg(task_id, "taskId")?,
+        options: options_arg(env, options, "options")?,
+    })
+}
+
+fn task_step_impl(q: TaskQuery) -> CoreResult<result::ExecutionStepInfo> {
+    let o = &q.options;
+    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms)?;
+    let presentation = presentation(o.verbose, &o.locale)?;
+    TRACKER.task_step(&q.project_id, &q.task_id, &source, presentation, &Clock::system())
+}
+
+job_task!(TaskStepTask, TaskQuery, result::ExecutionStepInfo, ExecutionStepInfo, |env, info| Ok(info.into()));
+
+/// Which step the task `taskId` of project `projectId` is in. Runs off the JS
+/// thread. A task that does not exist resolves to
+/// `{ error: 'タスクが見つかりません: <id>', currentStep: null, stepIndex: -1, … }`;
+/// database failures reject with an `Error` whose `code` says what went wrong.
+#[napi(ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null")]
+pub fn get_task_execution_step(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    task_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+) -> AsyncTask<TaskStepTask> {
+    AsyncTask::new(TaskStepTask(Job::new(task_query(&env, project_id, task_id, options), task_step_impl)))
+}
+
+/// `getTaskExecutionStep` on the calling thread.
+#[napi(catch_unwind, ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null")]
+pub fn get_task_execution_step_sync(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    task_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+) -> Result<ExecutionStepInfo> {
+    guarded(|| task_query(&env, project_id, task_id, options).and_then(task_step_impl))
+        .map(Into::into)
+        .map_err(|e| js_error(&env, e))
+}
+
+// ---------------------------------------------------------------------- batch
+
+struct BatchQuery {
+    project_id: String,
+    options: BatchOptions,
+}
+
+fn batch_query(env: &Env, project_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> CoreResult<BatchQuery> {
+    Ok(BatchQuery { project_id: string_arg(project_id, "projectId")?, options: options_arg(env, options, "options")? })
+}
+
+fn tasks_steps_impl(q: BatchQuery) -> CoreResult<Vec<result::ExecutionStepInfo>> {
+    let o = &q.options;
+    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms)?;
+    let presentation = presentation(o.verbose, &o.locale)?;
+    TRACKER.tasks_steps(&q.project_id, &o.filter(), &source, presentation, &Clock::system())
+}
+
+/// Results keyed by task id, in the order given (most recently updated first).
+fn keyed_by_task<'env>(env: &'env Env, infos: Vec<result::ExecutionStepInfo>) -> Result<Object<'env>> {
+    let mut object = Object::new(env)?;
+    for info in infos {
+        let key = info.task_id.clone();
+        object.set_named_property(&key, ExecutionStepInfo::from(info))?;
+    }
+    Ok(object)
+}
+
+/// Background work of `getMultipleTasksExecutionSteps`.
+pub struct TasksStepsTask(Job<BatchQuery, Vec<result::ExecutionStepInfo>>);
+
+#[napi]
+impl Task for TasksStepsTask {
+    type Output = CoreResult<Vec<result::ExecutionStepInfo>>;
+    type JsValue = Object<'static>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(self.0.run())
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        match output {
+            // SAFETY: the object is returned to JS right away, within this env's scope.
+            Ok(infos) => keyed_by_task(&env, infos).map(|o| Object::from_raw(env.raw(), o.raw())),
+            Err(e) => Err(js_error(&env, e)),
+        }
+    }
+}
+
+/// Steps of many tasks of a project at once, keyed by task id, most recently
+/// updated first. Without `taskIds` or `statusFilter`, the tasks IN_PROGRESS.
+/// Runs a fixed number of SQL statements however many tasks there are.
+#[napi(
+    ts_args_type = "projectId: string, options?: BatchOptions | undefined | null",
+    ts_return_type = "Promise<Record<string, ExecutionStepInfo>>"
+)]
+pub fn get_multiple_tasks_execution_steps(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+) -> AsyncTask<TasksStepsTask> {
+    AsyncTask::new(TasksStepsTask(Job::new(batch_query(&env, project_id, options), tasks_steps_impl)))
+}
+
+/// `getMultipleTasksExecutionSteps` on the calling thread.
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, options?: BatchOptions | undefined | null",
+    ts_return_type = "Record<string, ExecutionStepInfo>"
+)]
+pub fn get_multiple_tasks_execution_steps_sync<'env>(
+    env: &'env Env,
+    project_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+) -> Result<Object<'env>> {
+    let infos = guarded(|| batch_query(env, project_id, options).and_then(tasks_steps_impl)).map_err(|e| js_error(env, e))?;
+    keyed_by_task(env, infos)
+}
+
+// ---------------------------------------------------------------- statistics
+
+struct StatsQuery {
+    project_id: String,
+    options: StatsOptions,
+}
+
+fn stats_impl(q: StatsQuery) -> CoreResult<Vec<crate::stats::StepDurationStats>> {
+    let o = &q.options;
+    let clock = Clock::system();
+    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms)?;
+    let presentation = presentation(None, &o.locale)?;
+    TRACKER.duration_stats(&q.project_id, &o.filter(clock.zone)?, &source, presentation, &clock)
+}
+
+job_task!(StatsTask, StatsQuery, Vec<crate::stats::StepDurationStats>, Vec<StepDurationStats>, |env, stats| {
+    Ok(stats.into_iter().map(Into::into).collect())
+});
+
+fn stats_query(env: &Env, project_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> CoreResult<StatsQuery> {
+    Ok(StatsQuery { project_id: string_arg(project_id, "projectId")?, options: options_arg(env, options, "options")? })
+}
+
+/// Per-step durations (count, mean, p50, p95, max and the slowest runs) over
+/// the finished steps of the project's (or one order's) runs, from recorded
+/// events or worker logs. One entry per step, in pipeline order.
+#[napi(ts_args_type = "projectId: string, options?: StatsOptions | undefined | null")]
+pub fn get_step_duration_stats(env: Env, project_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> AsyncTask<StatsTask> {
+    AsyncTask::new(StatsTask(Job::new(stats_query(&env, project_id, options), stats_impl)))
+}
+
+/// `getStepDurationStats` on the calling thread.
+#[napi(catch_unwind, ts_args_type = "projectId: string, options?: StatsOptions | undefined | null")]
+pub fn get_step_duration_stats_sync(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+) -> Result<Vec<StepDurationStats>> {
+    guarded(|| stats_query(&env, project_id, options).and_then(stats_impl))
+        .map(|stats| stats.into_iter().map(Into::into).collect())
+        .map_err(|e| js_error(&env, e))
+}
+
+// ----------------------------------------------------------------- recording
+
+/// Records that the worker reached a step (the strongest evidence, source
+/// `recorded`). `step` is one of the seven steps or a worker-log sub-step;
+/// `event` one of start, success, skip, info, warning, failed, complete. The
+/// task must exist in the project. Creates the `task_step_events` table on
+/// first use; writes nothing else. Synchronous: it is one short transaction.
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, taskId: string, step: string, event: StepEventName, options?: RecordOptions | undefined | null"
+)]
+pub fn record_execution_step(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    task_id: Option<Unknown<'_>>,
+    step: Option<Unknown<'_>>,
+    event: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+) -> Result<()> {
+    guarded(|| {
+        let project_id = string_arg(project_id, "projectId")?;
+        let task_id = string_arg(task_id, "taskId")?;
+        let step = string_arg(step, "step")?;
+        let event = string_arg(event, "event")?;
+        let o: RecordOptions = options_arg(&env, options, "options")?;
+        let source = source(&o.db_path, &None, o.busy_timeout_ms)?;
+        TRACKER.record(&project_id, &task_id, &step, &event, o.detail.as_deref(), &source, &Clock::system())
+    })
+    .map_err(|e| js_error(&env, e))
+}
+
+// ----------------------------------------------------------------- formatting
+
+/// One line for people: `[4/7] AI実行中 (57%)` while running,
+/// `[QUEUED] 実行中でない` otherwise, `エラー: <error>` when there is an error.
+/// Accepts results in camelCase or the CLI's snake_case.
+#[napi(catch_unwind, ts_args_type = "info: ExecutionStepInfo, locale?: 'ja' | 'en' | undefined | null")]
+pub fn format_execution_step_display(env: Env, info: Option<Unknown<'_>>, locale: Option<Unknown<'_>>) -> Result<String> {
+    guarded(|| {
+        let locale = match locale {
+            Some(l) if !matches!(l.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
+                options::locale_of(&Some(string_arg(Some(l), "locale")?))?
+            }
+            _ => Default::default(),
+        };
+        let info = info.filter(|i| matches!(i.get_type(), Ok(ValueType::Object))).ok_or_else(|| {
+            crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object")
+        })?;
+        // SAFETY: checked to be an object of this env.
+        let object = unsafe { Object::from_napi_value(env.raw(), info.raw()) }
+            .map_err(|e| crate::error::Error::invalid_arg(format!("info: {}", e.reason)))?;
+        let text = |camel: &str, snake: &str| -> Option<String> {
+            [camel, snake].iter().find_map(|k| object.get::<String>(k).ok().flatten())
+        };
+        let number = |camel: &str, snake: &str| -> Option<i64> {
+            [camel, snake].iter().find_map(|k| object.get::<f64>(k).ok().flatten()).filter(|n| n.is_finite()).map(|n| n as i64)
+        };
+        let (current_step, display, status, error) = (
+            text("currentStep", "current_step"),
+            text("currentStepDisplay", "current_step_display"),
+            text("status", "status"),
+            text("error", "error"),
+        );
+        let fields = DisplayFields {
+            current_step: current_step.as_deref(),
+            current_step_display: display.as_deref(),
+            step_index: number("stepIndex", "step_index"),
+            total_steps: number("totalSteps", "total_steps"),
+            progress_percent: number("progressPercent", "progress_percent"),
+            status: status.as_deref(),
+            error: error.as_deref(),
+        };
+        Ok(format_display(&fields, locale))
+    })
+    .map_err(|e| js_error(&env, e))
+}
+
+/// The step a worker-log sub-step belongs to (`self_verification` → `execute_task`), or null.
+#[napi(ts_return_type = "StepName | null")]
+pub fn step_of_sub_step(sub_step: String) -> Option<&'static str> {
+    Step::from_sub_step(&sub_step).map(Step::name)
+}
