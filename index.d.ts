@@ -57,6 +57,15 @@ export interface BatchOptions {
   busyTimeoutMs?: number
 }
 
+/**
+ * Builds a sample AI PM user-data folder for demos and experiments:
+ * `<userDataDir>/data/aipm.db` in the real schema and worker logs under
+ * `<userDataDir>/PROJECTS`, with tasks of project `ai_pm_manager` in every
+ * kind of state, timed relative to now. Refuses to overwrite an existing
+ * database. Returns the database path.
+ */
+export declare function createSampleDatabase(userDataDir: string): string
+
 /** The seven steps of the pipeline, in order, with their display names. */
 export declare const EXECUTION_STEPS: StepDefinition[]
 
@@ -69,7 +78,7 @@ export interface ExecutionStepInfo {
   taskId: string
   orderId: string | null
   /** The step the task is in; null when it is not running. */
-  currentStep: StepName | null | null
+  currentStep: StepName | null
   /** Display name of the step, or `実行中でない` / `Not running`. */
   currentStepDisplay: string
   /** 0-based index of the step; -1 when not running. */
@@ -90,11 +99,11 @@ export interface ExecutionStepInfo {
   /** The failure message of the run, or `タスクが見つかりません: <id>` for a missing task. */
   error: string | null
   /** Which evidence the answer rests on. */
-  source: 'recorded' | 'log' | 'history' | 'status' | null | null
+  source: 'recorded' | 'log' | 'history' | 'status' | null
   /** The step the latest attempt failed in. */
-  failedStep: StepName | null | null
+  failedStep: StepName | null
   /** Where a retry should resume. */
-  resumeFrom: StepName | null | null
+  resumeFrom: StepName | null
   /** Verbose only: all seven steps of the current (or latest) attempt. */
   steps: Array<StepReport> | null
 }

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.createSampleDatabase = nativeBinding.createSampleDatabase
 module.exports.EXECUTION_STEPS = nativeBinding.EXECUTION_STEPS
 module.exports.formatExecutionStepDisplay = nativeBinding.formatExecutionStepDisplay
 module.exports.getMultipleTasksExecutionSteps = nativeBinding.getMultipleTasksExecutionSteps

@@ -15,6 +15,7 @@ pub mod format;
 pub mod inference;
 pub mod locale;
 pub mod result;
+pub mod sample;
 pub mod stats;
 pub mod status;
 pub mod steps;

@@ -151,7 +151,10 @@ struct BatchQuery {
 }
 
 fn batch_query(env: &Env, project_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> CoreResult<BatchQuery> {
-    Ok(BatchQuery { project_id: string_arg(project_id, "projectId")?, options: options_arg(env, options, "options")? })
+    Ok(BatchQuery {
+        project_id: string_arg(project_id, "projectId")?,
+        options: options_arg(env, options, "options")?,
+    })
 }
 
 fn tasks_steps_impl(q: BatchQuery) -> CoreResult<Vec<result::ExecutionStepInfo>> {
@@ -242,7 +245,10 @@ job_task!(StatsTask, StatsQuery, Vec<crate::stats::StepDurationStats>, Vec<StepD
 });
 
 fn stats_query(env: &Env, project_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> CoreResult<StatsQuery> {
-    Ok(StatsQuery { project_id: string_arg(project_id, "projectId")?, options: options_arg(env, options, "options")? })
+    Ok(StatsQuery {
+        project_id: string_arg(project_id, "projectId")?,
+        options: options_arg(env, options, "options")?,
+    })
 }
 
 /// Per-step durations (count, mean, p50, p95, max and the slowest runs) over
@@ -346,4 +352,23 @@ pub fn format_execution_step_display(env: Env, info: Option<Unknown<'_>>, locale
 #[napi(ts_return_type = "StepName | null")]
 pub fn step_of_sub_step(sub_step: String) -> Option<&'static str> {
     Step::from_sub_step(&sub_step).map(Step::name)
+}
+
+// --------------------------------------------------------------------- sample
+
+/// Builds a sample AI PM user-data folder for demos and experiments:
+/// `<userDataDir>/data/aipm.db` in the real schema and worker logs under
+/// `<userDataDir>/PROJECTS`, with tasks of project `ai_pm_manager` in every
+/// kind of state, timed relative to now. Refuses to overwrite an existing
+/// database. Returns the database path.
+#[napi(catch_unwind, ts_args_type = "userDataDir: string")]
+pub fn create_sample_database(env: Env, user_data_dir: Option<Unknown<'_>>) -> Result<String> {
+    guarded(|| {
+        let dir = string_arg(user_data_dir, "userDataDir")?;
+        if dir.is_empty() {
+            return Err(crate::error::Error::invalid_arg("userDataDir must not be empty"));
+        }
+        crate::sample::create_sample(std::path::Path::new(&dir), chrono::Utc::now()).map(|p| p.display().to_string())
+    })
+    .map_err(|e| js_error(&env, e))
 }

@@ -93,6 +93,8 @@ pub struct RecordOptions {
     pub busy_timeout_ms: Option<f64>,
 }
 
+/// Where to read from. Without `dbPath`, the default paths are resolved from
+/// the process environment when the call runs.
 pub fn source(db_path: &Option<String>, user_data_dir: &Option<String>, busy_timeout_ms: Option<f64>) -> Result<Source> {
     Ok(Source {
         db_path: non_empty("dbPath", db_path)?.map(PathBuf::from),

@@ -1,0 +1,98 @@
+import { spawnSync } from 'node:child_process'
+import * as path from 'node:path'
+import { LOG_2001, LOG_2002, logUntil, PROJECT, UserData } from './helpers'
+
+const CLI = path.join(__dirname, '..', 'bin', 'aipm-steps.js')
+
+function cli(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, ...env } })
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+let ud: UserData
+beforeAll(() => {
+  ud = new UserData()
+  ud.task('TASK_2002', 'IN_PROGRESS', 'Worker B')
+  ud.start('TASK_2002', 'Worker B', '2026-10-24 01:51:49')
+  ud.log('TASK_2002', '20261024_105149', logUntil(LOG_2002, '[claude_cli] Executing'))
+  ud.task('TASK_2001', 'DONE', 'Worker C')
+  ud.log('TASK_2001', '20261024_105205', LOG_2001)
+})
+afterAll(() => ud.remove())
+
+test('<project> <task> prints the seed-shaped JSON in snake_case and exits 0', () => {
+  const r = cli([PROJECT, 'TASK_2002', '--db', ud.dbPath, '--json'])
+  expect(r.code).toBe(0)
+  const json = JSON.parse(r.stdout)
+  expect(json).toMatchObject({
+    current_step: 'execute_task',
+    current_step_display: 'AI実行',
+    step_index: 3,
+    total_steps: 7,
+    progress_percent: 57,
+    status: 'IN_PROGRESS',
+    assignee: 'Worker B',
+    started_at: '2026-10-24T10:51:49+09:00',
+    source: 'log',
+  })
+  expect(json.completed_steps).toHaveLength(3)
+  expect(json.steps[3]).toMatchObject({ step: 'execute_task', status: 'in_progress', started_at: '2026-10-24T10:51:49+09:00' })
+})
+
+test('a missing task still prints JSON and exits 1', () => {
+  const r = cli([PROJECT, 'TASK_999999', '--db', ud.dbPath])
+  expect(r.code).toBe(1)
+  expect(JSON.parse(r.stdout)).toMatchObject({ error: 'タスクが見つかりません: TASK_999999', current_step: null, step_index: -1 })
+})
+
+test('usage errors exit 2 and database errors exit 3 with the message on stderr', () => {
+  expect(cli([]).code).toBe(2)
+  expect(cli([PROJECT]).code).toBe(2)
+  expect(cli([PROJECT, 'T', '--bogus']).code).toBe(2)
+  expect(cli([PROJECT, 'T', '--locale', 'fr']).code).toBe(2)
+  const missing = path.join(ud.root, 'missing.db')
+  const r = cli([PROJECT, 'TASK_2002', '--db', missing])
+  expect(r.code).toBe(3)
+  expect(r.stderr).toContain('ERR_DB_NOT_FOUND')
+  expect(r.stderr).toContain(missing)
+  expect(r.stdout).toBe('')
+})
+
+test('the database is found through AIPM_DB_PATH and AI_PM_USERDATA', () => {
+  expect(JSON.parse(cli([PROJECT, 'TASK_2002'], { AIPM_DB_PATH: ud.dbPath }).stdout).source).toBe('log')
+  expect(JSON.parse(cli([PROJECT, 'TASK_2002'], { AIPM_DB_PATH: '', AI_PM_USERDATA: ud.root }).stdout).source).toBe('log')
+})
+
+test('list prints one line per running task, and JSON keyed by task id', () => {
+  const r = cli(['list', PROJECT, '--db', ud.dbPath])
+  expect(r.code).toBe(0)
+  expect(r.stdout).toMatch(/TASK_2002 +\[4\/7\] AI実行中 \(57%\)/)
+  const json = JSON.parse(cli(['list', PROJECT, '--db', ud.dbPath, '--status', 'IN_PROGRESS,DONE', '--json']).stdout)
+  expect(Object.keys(json).sort()).toEqual(['TASK_2001', 'TASK_2002'])
+  expect(json.TASK_2001).toMatchObject({ progress_percent: 100, current_step: null })
+  expect(cli(['list', PROJECT, '--db', ud.dbPath, '--order', 'ORDER_000']).stdout).toBe('(no tasks)\n')
+})
+
+test('stats prints a table with a bar per step', () => {
+  const r = cli(['stats', PROJECT, '--db', ud.dbPath])
+  expect(r.code).toBe(0)
+  expect(r.stdout).toMatch(/execute_task +\d+ +4\.0s/)
+  expect(r.stdout).toContain('█')
+  const json = JSON.parse(cli(['stats', PROJECT, '--db', ud.dbPath, '--json']).stdout)
+  expect(json).toHaveLength(7)
+  expect(json[3]).toMatchObject({ step: 'execute_task', count: 1, max_ms: 4000 }) // TASK_2002 is still in its AI step
+})
+
+test('record writes an event the next query reads', () => {
+  const r = cli(['record', PROJECT, 'TASK_2002', 'create_report', 'start', '--detail', 'レポート', '--db', ud.dbPath])
+  expect(r.code).toBe(0)
+  expect(JSON.parse(cli([PROJECT, 'TASK_2002', '--db', ud.dbPath]).stdout)).toMatchObject({ current_step: 'create_report', source: 'recorded' })
+  expect(cli(['record', PROJECT, 'TASK_2002', 'nope', 'start', '--db', ud.dbPath]).code).toBe(2)
+})
+
+test('demo runs on a sample database it builds', () => {
+  const r = cli(['demo'])
+  expect(r.code).toBe(0)
+  expect(r.stdout).toContain('[4/7] AI実行中 (57%)')
+  expect(r.stdout).toMatch(/TASK_1040 .*failed in create_report/)
+})
