@@ -34,6 +34,14 @@ export type ErrorCode =
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** A running watcher. `close()` stops it; closing twice is harmless. */
+export declare class ExecutionStepWatcher {
+  /** Stops the watcher: no callback runs after this returns. */
+  close(): void
+  /** Whether `close()` has been called. */
+  get closed(): boolean
+}
+
 /** Options of `getMultipleTasksExecutionSteps`. */
 export interface BatchOptions {
   /** Only these tasks (in any status unless `statusFilter` is given too). */
@@ -68,6 +76,15 @@ export declare function createSampleDatabase(userDataDir: string): string
 
 /** The seven steps of the pipeline, in order, with their display names. */
 export declare const EXECUTION_STEPS: StepDefinition[]
+
+/** A task whose step information changed. */
+export interface ExecutionStepChange {
+  projectId: string
+  taskId: string
+  /** What the listener was told before; null the first time the task is seen. */
+  previous: ExecutionStepInfo | null
+  current: ExecutionStepInfo
+}
 
 /**
  * Which pipeline step a task is in (SPEC §6). `current_step`-style snake_case
@@ -266,4 +283,48 @@ export interface StepReport {
   endedAt: string | null
   /** How long it took; for the step in progress, the time elapsed so far. */
   durationMs: number | null
+}
+
+/**
+ * Calls `listener(err, changes)` whenever step information of the watched
+ * tasks changes: first with every task (`previous: null`), then only tasks
+ * whose information differs; a task that leaves the filter (e.g. becomes DONE)
+ * gets one last change with its final state. Nothing is reported while nothing
+ * changes. Failures (the database vanished, was replaced by something
+ * unreadable, …) reach the listener as `err` with a `code`, once, and the
+ * watcher keeps trying. Change detection runs off the JS thread on file
+ * metadata and SQLite's `data_version`. The watcher does not keep the process
+ * alive on its own.
+ */
+export declare function watchExecutionSteps(projectId: string, options: WatchOptions | undefined | null, listener: (err: Error | null, changes: ExecutionStepChange[]) => void): ExecutionStepWatcher
+
+/** Options of `watchExecutionSteps`. */
+export interface WatchOptions {
+  /** Only tasks of this ORDER. */
+  orderId?: string
+  /** Only these tasks. */
+  taskIds?: Array<string>
+  /**
+   * Only tasks in these statuses.
+   * @default ['IN_PROGRESS'] when no `taskIds` are given
+   */
+  statusFilter?: Array<string>
+  /**
+   * How often to look for changes, in milliseconds (at least 10).
+   * @default 250
+   */
+  intervalMs?: number
+  /** @default as for `getTaskExecutionStep` */
+  dbPath?: string
+  /** @default the parent of the database's `data/` folder */
+  userDataDir?: string
+  /** @default 'ja' */
+  locale?: 'ja' | 'en'
+  /**
+   * Report results with `completedSteps` and `steps`.
+   * @default false
+   */
+  verbose?: boolean
+  /** @default 5000 */
+  busyTimeoutMs?: number
 }

@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.ExecutionStepWatcher = nativeBinding.ExecutionStepWatcher
 module.exports.createSampleDatabase = nativeBinding.createSampleDatabase
 module.exports.EXECUTION_STEPS = nativeBinding.EXECUTION_STEPS
 module.exports.formatExecutionStepDisplay = nativeBinding.formatExecutionStepDisplay
@@ -846,3 +847,4 @@ module.exports.getTaskExecutionStep = nativeBinding.getTaskExecutionStep
 module.exports.getTaskExecutionStepSync = nativeBinding.getTaskExecutionStepSync
 module.exports.recordExecutionStep = nativeBinding.recordExecutionStep
 module.exports.stepOfSubStep = nativeBinding.stepOfSubStep
+module.exports.watchExecutionSteps = nativeBinding.watchExecutionSteps

@@ -1,4 +1,5 @@
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { LOG_2001, LOG_2002, logUntil, PROJECT, UserData } from './helpers'
 
@@ -90,9 +91,42 @@ test('record writes an event the next query reads', () => {
   expect(cli(['record', PROJECT, 'TASK_2002', 'nope', 'start', '--db', ud.dbPath]).code).toBe(2)
 })
 
-test('demo runs on a sample database it builds', () => {
-  const r = cli(['demo'])
+test('demo runs on a sample database it builds, live', () => {
+  const r = cli(['demo', '--fast'])
   expect(r.code).toBe(0)
   expect(r.stdout).toContain('[4/7] AI実行中 (57%)')
   expect(r.stdout).toMatch(/TASK_1040 .*failed in create_report/)
+  expect(r.stdout).toMatch(/TASK_1031 +\[4\/7\] AI実行中 \(57%\) +→ +\[5\/7\] レポート作成中 \(71%\)/)
+  expect(r.stdout).toMatch(/TASK_1034 +\[6\/7\] 完了処理中 \(85%\) +→ +\[7\/7\] 自動レビュー中 \(100%\)/)
+})
+
+test('watch prints one JSON line per change until interrupted', async () => {
+  const own = new UserData()
+  own.task('TASK_2002', 'IN_PROGRESS', 'Worker B')
+  own.start('TASK_2002', 'Worker B', '2026-10-24 01:51:49')
+  const log = own.log('TASK_2002', '20261024_105149', logUntil(LOG_2002, '[self_verification] skip'))
+  const child = spawn(process.execPath, [CLI, 'watch', PROJECT, '--db', own.dbPath, '--interval', '50'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  try {
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    const lines = () => stdout.split('\n').filter(Boolean)
+    const until = async (pred: () => boolean) => {
+      for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 50))
+    }
+    await until(() => lines().length >= 1)
+    const first = JSON.parse(lines()[0])
+    expect(first).toMatchObject({ project_id: PROJECT, task_id: 'TASK_2002', previous: null })
+    expect(first.current).toMatchObject({ current_step: 'execute_task', progress_percent: 57 })
+    fs.appendFileSync(log, '2026-10-24 10:51:54 [INFO] [create_report] start: \n')
+    await until(() => lines().length >= 2)
+    const second = JSON.parse(lines()[1])
+    expect(second.previous.current_step).toBe('execute_task')
+    expect(second.current.current_step).toBe('create_report')
+    child.kill('SIGINT')
+    const code = await new Promise((resolve) => child.on('exit', resolve))
+    expect(code).toBe(0)
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    own.remove()
+  }
 })

@@ -13,8 +13,9 @@ const USAGE = `Usage:
   aipm-steps <project> <task> [--db PATH] [--user-data DIR] [--locale en] [--json]
   aipm-steps list <project> [--order ORDER_119] [--status IN_PROGRESS,REWORK] [--json]
   aipm-steps stats <project> [--order ORDER_119] [--since ISO-TIME] [--json]
+  aipm-steps watch <project> [--order ORDER_119] [--status IN_PROGRESS,REWORK] [--interval MS]
   aipm-steps record <project> <task> <step> <event> [--detail TEXT]
-  aipm-steps demo
+  aipm-steps demo [--locale en]
 
 Options shared by all commands: --db PATH (default: AIPM_DB_PATH, AI_PM_USERDATA,
 or the app's user-data folder), --user-data DIR (where PROJECTS/ is),
@@ -32,7 +33,9 @@ const OPTIONS = {
   status: { type: 'string' },
   since: { type: 'string' },
   detail: { type: 'string' },
+  interval: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  fast: { type: 'boolean' },
 }
 
 /** camelCase keys → the seed's snake_case, recursively. */
@@ -131,6 +134,29 @@ function formatStatsTable(stats) {
   return `${lines.join('\n')}\n`
 }
 
+function watch(values, [project]) {
+  const options = commonOptions(values)
+  if (values.order) options.orderId = values.order
+  if (values.status) options.statusFilter = values.status.split(',').map((s) => s.trim()).filter(Boolean)
+  if (values.interval !== undefined) options.intervalMs = Number(values.interval)
+  const watcher = steps.watchExecutionSteps(project, options, (err, changes) => {
+    if (err) {
+      process.stderr.write(`${JSON.stringify({ error: err.code, message: err.message })}\n`)
+      return
+    }
+    for (const change of changes) process.stdout.write(`${JSON.stringify(snakeKeys(change))}\n`)
+  })
+  // The watcher does not keep the process alive by itself; the command does, until interrupted.
+  const keepAlive = setInterval(() => {}, 1 << 30)
+  const stop = () => {
+    watcher.close()
+    clearInterval(keepAlive)
+  }
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  return 0
+}
+
 function record(values, [project, task, step, event]) {
   const options = commonOptions(values)
   if (values.detail !== undefined) options.detail = values.detail
@@ -138,31 +164,72 @@ function record(values, [project, task, step, event]) {
   return 0
 }
 
-function demo(values) {
+/** `YYYY-MM-DD HH:MM:SS` in local time, as the worker writes its log. */
+function logTime(date = new Date()) {
+  const p = (n) => String(n).padStart(2, '0')
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`
+}
+
+/** What the simulated worker does, one action at a time. */
+function simulatedWorker(dir, dbPath) {
+  const logs = path.join(dir, 'PROJECTS', 'ai_pm_manager', 'RESULT', 'ORDER_119', 'LOGS')
+  const logOf = (task) => path.join(logs, fs.readdirSync(logs).find((f) => f.startsWith(`worker_${task}_`)))
+  const log = (task, ...lines) => () => fs.appendFileSync(logOf(task), lines.map((l) => `${logTime()} [INFO] ${l}\n`).join(''))
+  const record = (task, step, event) => () => steps.recordExecutionStep('ai_pm_manager', task, step, event, { dbPath })
+  return [
+    log('TASK_1035', '[execute_task] start: model=opus, profile=document'),
+    log('TASK_1031', '[execute_task] success: ', '[self_verification] skip: 成果物パス取得不可', '[create_report] start: '),
+    record('TASK_1034', 'auto_review', 'start'),
+    log('TASK_1032', '[update_status_done] start: '),
+    log('TASK_1031', '[create_report] success: 05_REPORT/REPORT_1031.md (812バイト)', '[static_analysis] start: '),
+    log('TASK_1035', '[claude_cli] Executing: claude -p (model=opus, timeout=1800s)', '[execute_task] success: ', '[create_report] start: '),
+    log('TASK_1031', '[update_status_done] start: '),
+    log('TASK_1032', '[update_status_done] success: status=DONE', '[error] failed: 後続タスクの起動に失敗しました'),
+  ]
+}
+
+async function demo(values) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aipm-steps-demo-'))
   const dbPath = steps.createSampleDatabase(dir)
   const locale = values.locale === 'en' ? 'en' : 'ja'
   const out = (s = '') => process.stdout.write(`${s}\n`)
+  const show = (info) => steps.formatExecutionStepDisplay(info, locale)
   out(`Sample database: ${dbPath}`)
   out(`Worker logs:     ${path.join(dir, 'PROJECTS')}`)
   out()
-  out('Running tasks (getMultipleTasksExecutionSteps):')
-  const running = steps.getMultipleTasksExecutionStepsSync('ai_pm_manager', { dbPath, statusFilter: ['IN_PROGRESS', 'REWORK'], locale })
-  for (const info of Object.values(running)) {
-    out(`  ${info.taskId}  ${steps.formatExecutionStepDisplay(info, locale).padEnd(28)} source=${info.source}`)
-  }
-  out()
-  out('Every task:')
-  const ids = ['TASK_1031', 'TASK_1032', 'TASK_1033', 'TASK_1034', 'TASK_1035', 'TASK_1036', 'TASK_1037', 'TASK_1038', 'TASK_1039', 'TASK_1040', 'TASK_1041', 'TASK_1042']
+  out('Every task (getMultipleTasksExecutionSteps):')
+  const ids = Array.from({ length: 12 }, (_, i) => `TASK_${1031 + i}`)
   const all = steps.getMultipleTasksExecutionStepsSync('ai_pm_manager', { dbPath, taskIds: ids, locale })
   for (const id of ids) {
     const info = all[id]
     const failed = info.failedStep ? `  failed in ${info.failedStep}, resume from ${info.resumeFrom}` : ''
-    out(`  ${id}  ${info.status.padEnd(12)} ${String(info.progressPercent).padStart(3)}%  ${steps.formatExecutionStepDisplay(info, locale)}${failed}`)
+    out(`  ${id}  ${info.status.padEnd(12)} ${String(info.progressPercent).padStart(3)}%  ${show(info)}  (${info.source})${failed}`)
   }
   out()
+  out('Live (watchExecutionSteps): a simulated worker advances the running tasks...')
+  let initial = true
+  const watcher = steps.watchExecutionSteps('ai_pm_manager', { dbPath, statusFilter: ['IN_PROGRESS', 'REWORK'], intervalMs: 100, locale }, (err, changes) => {
+    if (err) return out(`  ! ${err.code}: ${err.message}`)
+    if (initial) {
+      initial = false
+      return out(`  watching ${changes.length} tasks`)
+    }
+    for (const c of changes) {
+      const before = c.previous ? show(c.previous) : '—'
+      if (before !== show(c.current)) out(`  ${logTime().slice(11)}  ${c.taskId}  ${before}  →  ${show(c.current)}`)
+    }
+  })
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+  await sleep(300)
+  for (const action of simulatedWorker(dir, dbPath)) {
+    action()
+    await sleep(values.fast ? 150 : 600)
+  }
+  await sleep(300)
+  watcher.close()
+  out()
   const one = steps.getTaskExecutionStepSync('ai_pm_manager', 'TASK_1031', { dbPath, verbose: true, locale })
-  out(`Timeline of TASK_1031 (verbose):`)
+  out('Timeline of TASK_1031 (verbose):')
   for (const s of one.steps) {
     const took = s.durationMs === null ? '' : ` ${seconds(s.durationMs)}`
     out(`  ${s.status.padEnd(11)} ${s.step.padEnd(18)} ${s.display}${took}`)
@@ -172,6 +239,7 @@ function demo(values) {
   process.stdout.write(formatStatsTable(steps.getStepDurationStatsSync('ai_pm_manager', { dbPath, locale })))
   out()
   out(`Try: aipm-steps list ai_pm_manager --db ${dbPath}`)
+  out(`     aipm-steps watch ai_pm_manager --db ${dbPath}`)
   return 0
 }
 
@@ -197,6 +265,9 @@ function main(argv) {
     case 'stats':
       expectArgs(rest, 1, 'stats <project>')
       return showStats(values, rest)
+    case 'watch':
+      expectArgs(rest, 1, 'watch <project>')
+      return watch(values, rest)
     case 'record':
       expectArgs(rest, 4, 'record <project> <task> <step> <event>')
       return record(values, rest)
@@ -209,9 +280,7 @@ function main(argv) {
   }
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2))
-} catch (e) {
+function fail(e) {
   if (e instanceof UsageError || e.code === 'ERR_INVALID_ARG') {
     process.stderr.write(`aipm-steps: ${e.message}\n\n${USAGE}\n`)
     process.exitCode = 2
@@ -219,4 +288,12 @@ try {
     process.stderr.write(`aipm-steps: ${e.code ? `${e.code}: ` : ''}${e.message}\n`)
     process.exitCode = 3
   }
+}
+
+try {
+  Promise.resolve(main(process.argv.slice(2))).then((code) => {
+    process.exitCode = code
+  }, fail)
+} catch (e) {
+  fail(e)
 }

@@ -13,7 +13,7 @@ use crate::db::read::{read_tasks, Selection, TaskRecord};
 use crate::db::write::{record_step_event, NewStepEvent};
 use crate::error::{Error, Result};
 use crate::evidence::attempt::Attempt;
-use crate::evidence::log_dir::{logs_dir, scan_logs, LogFile};
+use crate::evidence::log_dir::{expected_logs_dir, logs_dir, scan_logs, LogFile};
 use crate::evidence::log_file::LogCache;
 use crate::evidence::recorded::split_runs;
 use crate::inference::{infer, Inference, Runs};
@@ -61,6 +61,10 @@ pub struct StatsFilter {
 pub struct Evaluated {
     pub record: TaskRecord,
     pub inference: Inference,
+    /// The worker log the attempt was read from, if any.
+    pub log_path: Option<PathBuf>,
+    /// The LOGS folder of the task's order, existing or not (new logs appear there).
+    pub logs_dir: Option<PathBuf>,
 }
 
 type EnvReader = dyn Fn(&str) -> Option<OsString> + Send + Sync;
@@ -131,6 +135,12 @@ impl StepTracker {
         presentation: Presentation,
         clock: &Clock,
     ) -> Result<Vec<ExecutionStepInfo>> {
+        let evaluated = self.evaluate_batch(project_id, filter, source, clock)?;
+        Ok(evaluated.iter().map(|e| ExecutionStepInfo::build(&e.record.task, &e.inference, presentation, clock)).collect())
+    }
+
+    /// The tasks a batch covers, evaluated, most recently updated first.
+    pub fn evaluate_batch(&self, project_id: &str, filter: &BatchFilter, source: &Source, clock: &Clock) -> Result<Vec<Evaluated>> {
         check_id("projectId", project_id)?;
         for id in filter.task_ids.iter().flatten() {
             check_id("taskIds[]", id)?;
@@ -152,7 +162,7 @@ impl StepTracker {
             e.record.task.updated_at.as_deref().and_then(|t| parse_db_timestamp(t, clock.zone)).or(e.inference.last_updated)
         };
         evaluated.sort_by(|a, b| updated(b).cmp(&updated(a)).then_with(|| a.record.task.id.cmp(&b.record.task.id)));
-        Ok(evaluated.iter().map(|e| ExecutionStepInfo::build(&e.record.task, &e.inference, presentation, clock)).collect())
+        Ok(evaluated)
     }
 
     /// Per-step durations over the finished steps of the project's (or order's) runs.
@@ -234,14 +244,16 @@ impl StepTracker {
                     .rev()
                     .find(|r| attempt.admits(r.began_at))
                     .map(|r| r.timeline);
-                let log = logs
+                let log_path = logs
                     .task_logs(&record, clock)
                     .iter()
                     .rev()
                     .find(|f| attempt.admits(Some(f.launched_at)))
-                    .and_then(|f| self.logs.timeline(&f.path, clock.zone).ok());
+                    .map(|f| f.path.clone());
+                let log = log_path.as_ref().and_then(|p| self.logs.timeline(p, clock.zone).ok());
                 let inference = infer(&record, &attempt, Runs { recorded, log }, clock.zone);
-                Evaluated { record, inference }
+                let logs_dir = logs.dir_of(&record, clock);
+                Evaluated { record, inference, log_path, logs_dir }
             })
             .collect())
     }
@@ -256,7 +268,13 @@ impl StepTracker {
 /// Worker logs found so far in one call, by order.
 struct LogIndex {
     root: Option<PathBuf>,
-    by_order: HashMap<String, HashMap<String, Vec<LogFile>>>,
+    by_order: HashMap<(String, String), OrderLogs>,
+}
+
+#[derive(Default)]
+struct OrderLogs {
+    dir: Option<PathBuf>,
+    by_task: HashMap<String, Vec<LogFile>>,
 }
 
 impl LogIndex {
@@ -264,14 +282,27 @@ impl LogIndex {
         LogIndex { root: user_data_dir.canonicalize().ok(), by_order: HashMap::new() }
     }
 
+    fn order_logs(&mut self, record: &TaskRecord, clock: &Clock) -> Option<&OrderLogs> {
+        let (root, order) = (self.root.as_ref()?, record.task.order_id.as_ref()?);
+        let project = &record.task.project_id;
+        Some(self.by_order.entry((project.clone(), order.clone())).or_insert_with(|| {
+            let found = logs_dir(root, project, order);
+            let by_task = found.as_deref().map(|d| scan_logs(d, root, clock.zone)).unwrap_or_default();
+            // Where the folder will be, for a watcher to notice it appear.
+            let dir = found.or_else(|| expected_logs_dir(root, project, order));
+            OrderLogs { dir, by_task }
+        }))
+    }
+
+    /// The LOGS folder of the task's order (where it will be, if it does not exist yet).
+    fn dir_of(&mut self, record: &TaskRecord, clock: &Clock) -> Option<PathBuf> {
+        self.order_logs(record, clock)?.dir.clone()
+    }
+
     /// The task's logs, oldest first (none if its ids cannot name a folder).
     fn task_logs(&mut self, record: &TaskRecord, clock: &Clock) -> &[LogFile] {
-        let (Some(root), Some(order)) = (&self.root, &record.task.order_id) else { return &[] };
-        let project = &record.task.project_id;
-        let logs = self.by_order.entry(format!("{project}\0{order}")).or_insert_with(|| {
-            logs_dir(root, project, order).map(|dir| scan_logs(&dir, root, clock.zone)).unwrap_or_default()
-        });
-        logs.get(&record.task.id).map_or(&[], Vec::as_slice)
+        let task_id = record.task.id.clone();
+        self.order_logs(record, clock).and_then(|o| o.by_task.get(&task_id)).map_or(&[], Vec::as_slice)
     }
 }
 

@@ -6,6 +6,7 @@
 mod errors;
 mod options;
 mod types;
+mod watcher;
 
 use std::sync::LazyLock;
 

@@ -153,3 +153,45 @@ fn busy_timeout(ms: Option<f64>) -> Result<Duration> {
         Some(ms) => Err(Error::invalid_arg(format!("busyTimeoutMs must be between 0 and {MAX_BUSY_TIMEOUT_MS}, got {ms}"))),
     }
 }
+
+/// Options of `watchExecutionSteps`.
+#[napi(object)]
+#[derive(Default)]
+pub struct WatchOptions {
+    /// Only tasks of this ORDER.
+    pub order_id: Option<String>,
+    /// Only these tasks.
+    pub task_ids: Option<Vec<String>>,
+    /// Only tasks in these statuses.
+    /// @default ['IN_PROGRESS'] when no `taskIds` are given
+    pub status_filter: Option<Vec<String>>,
+    /// How often to look for changes, in milliseconds (at least 10).
+    /// @default 250
+    pub interval_ms: Option<f64>,
+    /// @default as for `getTaskExecutionStep`
+    pub db_path: Option<String>,
+    /// @default the parent of the database's `data/` folder
+    pub user_data_dir: Option<String>,
+    /// @default 'ja'
+    #[napi(ts_type = "'ja' | 'en'")]
+    pub locale: Option<String>,
+    /// Report results with `completedSteps` and `steps`.
+    /// @default false
+    pub verbose: Option<bool>,
+    /// @default 5000
+    pub busy_timeout_ms: Option<f64>,
+}
+
+impl WatchOptions {
+    pub fn filter(&self) -> BatchFilter {
+        BatchFilter { task_ids: self.task_ids.clone(), order_id: self.order_id.clone(), statuses: self.status_filter.clone() }
+    }
+
+    pub fn interval(&self) -> Result<Duration> {
+        match self.interval_ms {
+            None => Ok(Duration::from_millis(250)),
+            Some(ms) if ms.is_finite() && (10.0..=3_600_000.0).contains(&ms) => Ok(Duration::from_millis(ms as u64)),
+            Some(ms) => Err(Error::invalid_arg(format!("intervalMs must be between 10 and 3600000, got {ms}"))),
+        }
+    }
+}

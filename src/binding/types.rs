@@ -167,3 +167,24 @@ pub struct StepDefinition {
     /// Progress while the task is in this step.
     pub progress_percent: u32,
 }
+
+/// A task whose step information changed.
+#[napi(object, use_nullable = true)]
+pub struct ExecutionStepChange {
+    pub project_id: String,
+    pub task_id: String,
+    /// What the listener was told before; null the first time the task is seen.
+    pub previous: Option<ExecutionStepInfo>,
+    pub current: ExecutionStepInfo,
+}
+
+impl From<crate::watch::ExecutionStepChange> for ExecutionStepChange {
+    fn from(c: crate::watch::ExecutionStepChange) -> Self {
+        ExecutionStepChange {
+            project_id: c.project_id,
+            task_id: c.task_id,
+            previous: c.previous.map(Into::into),
+            current: c.current.into(),
+        }
+    }
+}

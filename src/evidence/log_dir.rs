@@ -28,13 +28,16 @@ pub fn is_safe_component(id: &str) -> bool {
         && !id.chars().any(|c| matches!(c, '/' | '\\' | ':' | '\0') || c.is_control())
 }
 
+/// Where the LOGS folder of an order is, if the ids are safe path components.
+pub fn expected_logs_dir(root: &Path, project_id: &str, order_id: &str) -> Option<PathBuf> {
+    (is_safe_component(project_id) && is_safe_component(order_id))
+        .then(|| root.join("PROJECTS").join(project_id).join("RESULT").join(order_id).join("LOGS"))
+}
+
 /// The LOGS folder of an order, if the ids are safe and the folder, once links
 /// are resolved, lies inside `root` (the canonical user-data root).
 pub fn logs_dir(root: &Path, project_id: &str, order_id: &str) -> Option<PathBuf> {
-    if !is_safe_component(project_id) || !is_safe_component(order_id) {
-        return None;
-    }
-    let dir = root.join("PROJECTS").join(project_id).join("RESULT").join(order_id).join("LOGS");
+    let dir = expected_logs_dir(root, project_id, order_id)?;
     let real = dir.canonicalize().ok()?;
     (real.starts_with(root) && real.is_dir()).then_some(real)
 }
