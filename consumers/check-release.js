@@ -74,7 +74,7 @@ async function checkRelease() {
     try {
       checkTarget(target, workflow, packagesByPlatform, mainPackage)
     } catch (err) {
-      failures.push(err.message.split("\n")[0])
+      failures.push(err.message.split('\n')[0])
     }
   }
 
