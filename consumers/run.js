@@ -41,7 +41,7 @@ function existingTarballs(platformName, version) {
 }
 
 /** What a consumer's check gets: commands run in the project, scratch folders. */
-function contextFor(projectDir, binaryName) {
+function contextFor(projectDir, platformManifest) {
   const exec = (file, args, options = {}) => {
     try {
       return execFileSync(file, args, { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options })
@@ -54,7 +54,9 @@ function contextFor(projectDir, binaryName) {
   const scratchDir = () => fs.mkdtempSync(path.join(projectDir, `scratch-${(scratchCount += 1)}-`))
   return {
     projectDir,
-    binaryName,
+    /** The host's platform package and its binary, e.g. aipm-execution-steps.linux-x64-gnu.node */
+    platformPackageName: platformManifest.name,
+    binaryName: platformManifest.main,
     exec,
     node: (args, options) => exec(process.execPath, args, options),
     modulePath: (relative) => path.join(projectDir, 'node_modules', relative),
@@ -83,7 +85,7 @@ async function main() {
   const projectDir = createProject(tarballs, platform.manifest.name)
   process.stdout.write(`installed into ${projectDir} in ${seconds(Date.now() - installStarted)}\n\n`)
 
-  const ctx = contextFor(projectDir, platform.manifest.main)
+  const ctx = contextFor(projectDir, platform.manifest)
   const selected = options.only.length > 0 ? CONSUMERS.filter((c) => options.only.includes(c.name)) : CONSUMERS
   const outcomes = []
   for (const consumer of selected) {
