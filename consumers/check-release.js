@@ -85,10 +85,12 @@ async function checkRelease() {
   for (const name of Object.keys(mainPackage.optionalDependencies ?? {})) {
     if (!platforms.has(name.slice(mainPackage.name.length + 1))) failures.push(`optionalDependencies: ${name} is not a napi target`)
   }
-  // `npm ci` refuses a lock without them (see scripts/lock-platform-packages.js).
+  // `npm ci` refuses a lock without them (see scripts/sync-platform-packages.js).
   const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8'))
   for (const name of Object.keys(mainPackage.optionalDependencies ?? {})) {
-    if (!lock.packages[`node_modules/${name}`]) failures.push(`package-lock.json: no entry for ${name}; run node scripts/lock-platform-packages.js`)
+    if (lock.packages[`node_modules/${name}`]?.version !== mainPackage.version) {
+      failures.push(`package-lock.json: no entry for ${name}@${mainPackage.version}; run node scripts/sync-platform-packages.js`)
+    }
   }
   for (const row of workflow.jobs.build.strategy.matrix.settings) {
     if (!triples.has(row.target)) failures.push(`build matrix: ${row.target} is not a napi target`)
