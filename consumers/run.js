@@ -107,11 +107,11 @@ async function main() {
     const firstLine = o.detail.split('\n')[0]
     process.stdout.write(`  ${o.ok ? 'PASS' : 'FAIL'}  ${o.name.padEnd(width)}  ${seconds(o.ms).padStart(6)}  ${firstLine}\n`)
   }
-  const failed = outcomes.filter((o) => !o.ok).length
-  process.stdout.write(`${outcomes.length - failed}/${outcomes.length} consumers passed in ${seconds(Date.now() - started)}\n`)
-
   if (options.keep) process.stdout.write(`kept ${projectDir}\n`)
   else fs.rmSync(projectDir, { recursive: true, force: true })
+
+  const failed = outcomes.filter((o) => !o.ok).length
+  process.stdout.write(`${outcomes.length - failed}/${outcomes.length} consumers passed; ${seconds(Date.now() - started)} in all (pack, install, run, clean up)\n`)
   if (failed > 0) process.exitCode = 1
 }
 
