@@ -41,6 +41,7 @@ const { values: flags } = parseArgs({
     // How many tasks the writers change: all by default; fewer piles the
     // history onto them (e.g. 80: ~75 history rows per task after the run).
     'hot-tasks': { type: 'string' },
+    'watch-interval-ms': { type: 'string', default: '250' },
     json: { type: 'string' },
     keep: { type: 'boolean', default: false },
     // For diagnosis: leave one of the two out of phase 2.
@@ -62,6 +63,7 @@ const config = {
   tasks: Number(flags.tasks),
   p99LimitMs: Number(flags['p99-limit-ms']),
   hotTasks: Number(flags['hot-tasks'] ?? flags.tasks),
+  watchIntervalMs: Number(flags['watch-interval-ms']),
 }
 for (const [k, v] of Object.entries(config)) {
   if (!(v > 0)) throw new Error(`--${k} must be a positive number`)
@@ -223,7 +225,8 @@ async function phase(name, userData, withReader) {
   let watcher = null
   const watch = { changes: 0, deliveries: 0, errors: [] }
   if (withReader && !flags['no-watcher']) {
-    watcher = addon.watchExecutionSteps(PROJECT, { dbPath: userData.dbPath, intervalMs: 50 }, (err, changes) => {
+    // At the default interval (250 ms), as the app would run it.
+    watcher = addon.watchExecutionSteps(PROJECT, { dbPath: userData.dbPath, intervalMs: config.watchIntervalMs }, (err, changes) => {
       if (err) watch.errors.push(`${err.code}: ${err.message}`)
       else {
         watch.deliveries++
@@ -235,7 +238,7 @@ async function phase(name, userData, withReader) {
   const reports = await writers
   const readStats = reader ? await reader : null
   if (watcher) {
-    await sleep(200) // a last tick for the final commits
+    await sleep(config.watchIntervalMs + 100) // a last tick for the final commits
     watcher.close()
   }
   fs.rmSync(tmp, { recursive: true, force: true })
