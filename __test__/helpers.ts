@@ -4,6 +4,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { spawn } from 'node:child_process'
+import { createHash } from 'node:crypto'
 import type { ExecutionStepInfo } from '..'
 
 export const PROJECT = 'ai_pm_manager'
@@ -106,4 +107,33 @@ export async function holdExclusiveLock(dbPath: string): Promise<{ release: () =
         child.stdin!.write('release\n')
       }),
   }
+}
+
+/** SHA-256 of a file's bytes, to show a database was not changed. */
+export function fileHash(file: string): string {
+  return createHash('sha256').update(fs.readFileSync(file)).digest('hex')
+}
+
+/** The `code` of the error `fn` throws; fails the test if it returns or throws a non-Error. */
+export function syncCode(fn: () => unknown): string | undefined {
+  let result: unknown
+  try {
+    result = fn()
+  } catch (e) {
+    if (!isError(e)) throw new Error(`threw a non-Error: ${String(e)}`)
+    return e.code
+  }
+  throw new Error(`expected an error, got ${JSON.stringify(result)?.slice(0, 200)}`)
+}
+
+/** The `code` of the error the promise rejects with; fails the test if it resolves. */
+export async function asyncCode(promise: Promise<unknown>): Promise<string | undefined> {
+  let result: unknown
+  try {
+    result = await promise
+  } catch (e) {
+    if (!isError(e)) throw new Error(`rejected with a non-Error: ${String(e)}`)
+    return e.code
+  }
+  throw new Error(`expected a rejection, got ${JSON.stringify(result)?.slice(0, 200)}`)
 }

@@ -24,12 +24,18 @@ pub fn format_display(info: &DisplayFields<'_>, locale: Locale) -> String {
         return format!("{}: {error}", locale.error_prefix());
     }
     let step = info.current_step.and_then(Step::from_name);
-    let index = info.step_index.filter(|i| *i >= 0).or(step.map(|s| s.index() as i64));
+    // Numbers outside what a result can hold (from a hand-made or damaged
+    // object) are ignored, not printed.
+    let total = info.total_steps.filter(|t| (1..=1000).contains(t)).unwrap_or(TOTAL_STEPS as i64);
+    let index = info.step_index.filter(|i| (0..total).contains(i)).or(step.map(|s| s.index() as i64));
     match index {
         Some(index) if info.current_step.is_some() => {
-            let total = info.total_steps.unwrap_or(TOTAL_STEPS as i64);
             let display = step.map(|s| s.display(locale)).or(info.current_step_display).or(info.current_step).unwrap_or("");
-            let percent = info.progress_percent.or(step.map(|s| s.progress_percent() as i64)).unwrap_or(0);
+            let percent = info
+                .progress_percent
+                .filter(|p| (0..=100).contains(p))
+                .or(step.map(|s| s.progress_percent() as i64))
+                .unwrap_or(0);
             format!("[{}/{}] {display}{} ({percent}%)", index + 1, total, locale.running_suffix())
         }
         _ => format!("[{}] {}", info.status.unwrap_or("UNKNOWN"), locale.not_running()),
@@ -68,5 +74,18 @@ mod tests {
         let bare = DisplayFields { current_step: Some("file_lock"), ..Default::default() };
         assert_eq!(format_display(&bare, Locale::Ja), "[3/7] ファイルロック取得中 (42%)");
         assert_eq!(format_display(&DisplayFields::default(), Locale::Ja), "[UNKNOWN] 実行中でない");
+    }
+
+    #[test]
+    fn absurd_numbers_are_ignored_not_printed() {
+        let absurd = DisplayFields {
+            current_step: Some("execute_task"),
+            step_index: Some(i64::MAX),
+            total_steps: Some(-7),
+            progress_percent: Some(i64::MIN),
+            status: Some("IN_PROGRESS"),
+            ..Default::default()
+        };
+        assert_eq!(format_display(&absurd, Locale::Ja), "[4/7] AI実行中 (57%)");
     }
 }

@@ -9,7 +9,7 @@
 //! Everything this product outputs is RFC 3339 with an offset, in the reader's zone.
 
 use chrono::{
-    DateTime, FixedOffset, Local, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc,
+    DateTime, Datelike, FixedOffset, Local, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc,
 };
 
 /// A point in time. All evidence is compared in UTC.
@@ -80,25 +80,33 @@ pub fn parse_db_timestamp(text: &str, zone: Zone) -> Option<Instant> {
         return None;
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
+        return showable(t.with_timezone(&Utc));
     }
     let separator = text.as_bytes()[10];
     let naive = parse_naive(text)?;
     match separator {
-        b' ' => Some(Utc.from_utc_datetime(&naive)),
-        b'T' => Some(zone.from_local(naive)),
+        b' ' => showable(Utc.from_utc_datetime(&naive)),
+        b'T' => showable(zone.from_local(naive)),
         _ => None,
     }
 }
 
 /// A worker-log time (`YYYY-MM-DD HH:MM:SS`), written in the writer's local zone.
 pub fn parse_log_timestamp(text: &str, zone: Zone) -> Option<Instant> {
-    parse_naive(text).map(|naive| zone.from_local(naive))
+    parse_naive(text).map(|naive| zone.from_local(naive)).and_then(showable)
 }
 
 /// The launch stamp of a log file name (`YYYYMMDD_HHMMSS`), local time.
 pub fn parse_log_file_stamp(stamp: &str, zone: Zone) -> Option<Instant> {
-    NaiveDateTime::parse_from_str(stamp, "%Y%m%d_%H%M%S").ok().map(|naive| zone.from_local(naive))
+    NaiveDateTime::parse_from_str(stamp, "%Y%m%d_%H%M%S").ok().map(|naive| zone.from_local(naive)).and_then(showable)
+}
+
+/// `t` if it can be shown as RFC 3339 (four-digit year) in every zone, that is
+/// at least a day away from year 0 and year 10000; `None` otherwise, like any
+/// other unusable time (found by fuzzing: `9999-12-31 23:59:59` shown at +09:00
+/// is in year 10000).
+fn showable(t: Instant) -> Option<Instant> {
+    (1..=9998).contains(&t.year()).then_some(t)
 }
 
 fn parse_naive(text: &str) -> Option<NaiveDateTime> {
@@ -134,6 +142,11 @@ mod tests {
             ("", None),
             ("2026-13-40 99:99:99", None),
             ("２０２６-10-24 01:51:49", None),
+            // outside what RFC 3339 can show in every zone
+            ("9999-12-31 23:59:59", None),
+            ("9999-12-31T23:59:59Z", None),
+            ("0000-01-01 00:00:00", None),
+            ("+12026-10-24 01:51:49", None),
         ];
         for (text, want) in cases {
             assert_eq!(parse_db_timestamp(text, jst), want.map(utc), "{text:?}");
@@ -146,6 +159,8 @@ mod tests {
         assert_eq!(parse_log_timestamp("2026-10-24 10:51:49", jst), Some(utc("2026-10-24T01:51:49Z")));
         assert_eq!(parse_log_file_stamp("20261024_105149", jst), Some(utc("2026-10-24T01:51:49Z")));
         assert_eq!(parse_log_file_stamp("2026102_105149x", jst), None);
+        assert_eq!(parse_log_timestamp("9999-12-31 23:59:59", Zone::Fixed(FixedOffset::west_opt(3600).unwrap())), None);
+        assert_eq!(parse_log_file_stamp("00000101_000000", jst), None);
     }
 
     #[test]

@@ -26,6 +26,8 @@ use crate::time::{parse_db_timestamp, Clock, Instant};
 pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
 /// Longest id accepted.
 const MAX_ID_LEN: usize = 512;
+/// Longest `detail` recorded: a note, not a payload to store in the user's database.
+const MAX_DETAIL_LEN: usize = 16 * 1024;
 
 /// Where to read from.
 #[derive(Clone, Debug)]
@@ -225,6 +227,9 @@ impl StepTracker {
         if detail.is_some_and(|d| d.contains('\0')) {
             return Err(Error::invalid_arg("detail must not contain NUL characters"));
         }
+        if detail.is_some_and(|d| d.len() > MAX_DETAIL_LEN) {
+            return Err(Error::invalid_arg(format!("detail is longer than {MAX_DETAIL_LEN} bytes")));
+        }
         let location = self.locate(source)?;
         let new_event = NewStepEvent { project_id, task_id, step, event, detail, recorded_at: clock.now };
         record_step_event(&location.db_path, source.busy_timeout, &new_event)
@@ -306,7 +311,7 @@ impl LogIndex {
     }
 }
 
-fn check_id(name: &str, id: &str) -> Result<()> {
+pub(crate) fn check_id(name: &str, id: &str) -> Result<()> {
     if id.is_empty() {
         return Err(Error::invalid_arg(format!("{name} must not be empty")));
     }

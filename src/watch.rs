@@ -20,7 +20,7 @@ use crate::file_id::FileId;
 use crate::result::{ExecutionStepInfo, Presentation};
 use crate::time::Clock;
 use crate::timeline::StepStatus;
-use crate::tracker::{BatchFilter, Evaluated, Source, StepTracker};
+use crate::tracker::{check_id, BatchFilter, Evaluated, Source, StepTracker};
 
 /// What a watcher follows.
 #[derive(Clone, Debug)]
@@ -83,6 +83,11 @@ pub struct Watch {
 
 impl Watch {
     pub fn new(spec: WatchSpec, tracker: &StepTracker) -> Result<Watch> {
+        // Refused now, like every other entry point, not on the first tick.
+        check_id("projectId", &spec.project_id)?;
+        for id in spec.filter.task_ids.iter().flatten() {
+            check_id("taskIds[]", id)?;
+        }
         let db_path = tracker.locate(&spec.source)?.db_path;
         Ok(Watch { spec, db_path, version_conn: None, seen: None, reported: HashMap::new(), failing: None })
     }

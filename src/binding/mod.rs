@@ -20,7 +20,7 @@ use crate::result;
 use crate::steps::{Step, TOTAL_STEPS};
 use crate::time::Clock;
 use crate::tracker::StepTracker;
-use errors::{guarded, js_error, options_arg, string_arg};
+use errors::{guarded, guarded_js, js_error, options_arg, string_arg};
 use options::{presentation, source, BatchOptions, QueryOptions, RecordOptions, StatsOptions};
 pub use types::{ExecutionStepInfo, StepDefinition, StepDurationStats};
 
@@ -83,10 +83,10 @@ macro_rules! job_task {
 
             fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
                 let $env = env;
-                match output {
+                guarded_js(&$env, || match output {
                     Ok($out) => $resolve,
                     Err(e) => Err(js_error(&$env, e)),
-                }
+                })
             }
         }
     };
@@ -121,14 +121,14 @@ job_task!(TaskStepTask, TaskQuery, result::ExecutionStepInfo, ExecutionStepInfo,
 /// thread. A task that does not exist resolves to
 /// `{ error: 'タスクが見つかりません: <id>', currentStep: null, stepIndex: -1, … }`;
 /// database failures reject with an `Error` whose `code` says what went wrong.
-#[napi(ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null")]
+#[napi(catch_unwind, ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null")]
 pub fn get_task_execution_step(
     env: Env,
     project_id: Option<Unknown<'_>>,
     task_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
 ) -> AsyncTask<TaskStepTask> {
-    AsyncTask::new(TaskStepTask(Job::new(task_query(&env, project_id, task_id, options), task_step_impl)))
+    AsyncTask::new(TaskStepTask(Job::new(guarded(|| task_query(&env, project_id, task_id, options)), task_step_impl)))
 }
 
 /// `getTaskExecutionStep` on the calling thread.
@@ -188,11 +188,11 @@ impl Task for TasksStepsTask {
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
-        match output {
+        guarded_js(&env, || match output {
             // SAFETY: the object is returned to JS right away, within this env's scope.
             Ok(infos) => keyed_by_task(&env, infos).map(|o| Object::from_raw(env.raw(), o.raw())),
             Err(e) => Err(js_error(&env, e)),
-        }
+        })
     }
 }
 
@@ -200,6 +200,7 @@ impl Task for TasksStepsTask {
 /// updated first. Without `taskIds` or `statusFilter`, the tasks IN_PROGRESS.
 /// Runs a fixed number of SQL statements however many tasks there are.
 #[napi(
+    catch_unwind,
     ts_args_type = "projectId: string, options?: BatchOptions | undefined | null",
     ts_return_type = "Promise<Record<string, ExecutionStepInfo>>"
 )]
@@ -208,7 +209,7 @@ pub fn get_multiple_tasks_execution_steps(
     project_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
 ) -> AsyncTask<TasksStepsTask> {
-    AsyncTask::new(TasksStepsTask(Job::new(batch_query(&env, project_id, options), tasks_steps_impl)))
+    AsyncTask::new(TasksStepsTask(Job::new(guarded(|| batch_query(&env, project_id, options)), tasks_steps_impl)))
 }
 
 /// `getMultipleTasksExecutionSteps` on the calling thread.
@@ -255,9 +256,9 @@ fn stats_query(env: &Env, project_id: Option<Unknown<'_>>, options: Option<Unkno
 /// Per-step durations (count, mean, p50, p95, max and the slowest runs) over
 /// the finished steps of the project's (or one order's) runs, from recorded
 /// events or worker logs. One entry per step, in pipeline order.
-#[napi(ts_args_type = "projectId: string, options?: StatsOptions | undefined | null")]
+#[napi(catch_unwind, ts_args_type = "projectId: string, options?: StatsOptions | undefined | null")]
 pub fn get_step_duration_stats(env: Env, project_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> AsyncTask<StatsTask> {
-    AsyncTask::new(StatsTask(Job::new(stats_query(&env, project_id, options), stats_impl)))
+    AsyncTask::new(StatsTask(Job::new(guarded(|| stats_query(&env, project_id, options)), stats_impl)))
 }
 
 /// `getStepDurationStats` on the calling thread.
@@ -350,7 +351,7 @@ pub fn format_execution_step_display(env: Env, info: Option<Unknown<'_>>, locale
 }
 
 /// The step a worker-log sub-step belongs to (`self_verification` → `execute_task`), or null.
-#[napi(ts_return_type = "StepName | null")]
+#[napi(catch_unwind, ts_return_type = "StepName | null")]
 pub fn step_of_sub_step(sub_step: String) -> Option<&'static str> {
     Step::from_sub_step(&sub_step).map(Step::name)
 }
@@ -368,6 +369,9 @@ pub fn create_sample_database(env: Env, user_data_dir: Option<Unknown<'_>>) -> R
         let dir = string_arg(user_data_dir, "userDataDir")?;
         if dir.is_empty() {
             return Err(crate::error::Error::invalid_arg("userDataDir must not be empty"));
+        }
+        if dir.contains('\0') {
+            return Err(crate::error::Error::invalid_arg("userDataDir must not contain NUL characters"));
         }
         crate::sample::create_sample(std::path::Path::new(&dir), chrono::Utc::now()).map(|p| p.display().to_string())
     })

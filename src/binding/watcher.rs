@@ -35,7 +35,7 @@ pub struct ExecutionStepWatcher {
 #[napi]
 impl ExecutionStepWatcher {
     /// Stops the watcher: no callback runs after this returns.
-    #[napi]
+    #[napi(catch_unwind)]
     pub fn close(&mut self) {
         self.stop.take();
         if let Some(listener) = self.listener.lock().unwrap_or_else(|p| p.into_inner()).take() {
@@ -46,7 +46,7 @@ impl ExecutionStepWatcher {
     }
 
     /// Whether `close()` has been called.
-    #[napi(getter)]
+    #[napi(getter, catch_unwind)]
     pub fn closed(&self) -> bool {
         self.stop.is_none()
     }
@@ -68,6 +68,7 @@ impl Drop for ExecutionStepWatcher {
 /// metadata and SQLite's `data_version`. The watcher does not keep the process
 /// alive on its own.
 #[napi(
+    catch_unwind,
     ts_args_type = "projectId: string, options: WatchOptions | undefined | null, listener: (err: Error | null, changes: ExecutionStepChange[]) => void"
 )]
 pub fn watch_execution_steps(
@@ -101,8 +102,9 @@ pub fn watch_execution_steps(
         .callee_handled::<false>()
         .weak::<true>()
         .build_callback(|ctx| {
-            let args = match ctx.value {
-                Ok(changes) => (None, changes.into_iter().map(Into::into).collect()),
+            let value = guarded(|| ctx.value.map(|changes| changes.into_iter().map(Into::into).collect::<Vec<_>>()));
+            let args = match value {
+                Ok(changes) => (None, changes),
                 Err(e) => (Some(napi::Error::new(e.code.as_str().to_owned(), e.message)), Vec::new()),
             };
             Ok(FnArgs::from(args))

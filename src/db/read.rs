@@ -57,12 +57,55 @@ pub fn read_tasks(reader: &mut Reader, path: &Path, selection: &Selection<'_>, z
     // A read transaction has nothing to keep; end it whatever happened.
     let end = reader.conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
     match result {
-        Ok(Ok(records)) => {
+        Ok(Ok(fetched)) => {
             end.map_err(sqlite)?;
-            Ok(records)
+            // Parsing and scoping happen after the shared lock is released:
+            // the writers' commits wait on every moment it is held.
+            Ok(fetched.assemble(selection, zone))
         }
         Ok(Err(e)) => Err(e),
         Err(e) => Err(sqlite(e)),
+    }
+}
+
+/// What the transaction read, as raw as it came: history times still text.
+#[derive(Default)]
+struct Fetched {
+    tasks: Vec<TaskRow>,
+    shared: HashSet<String>,
+    history: HashMap<String, Vec<(HistoryRow, Option<String>)>>,
+    locks: HashMap<String, HeldLocks>,
+    events: HashMap<String, Vec<RecordedEvent>>,
+}
+
+impl Fetched {
+    fn assemble(mut self, selection: &Selection<'_>, zone: Zone) -> Vec<TaskRecord> {
+        self.tasks
+            .into_iter()
+            .map(|task| {
+                let rows = self.history.remove(&task.id).unwrap_or_default();
+                let rows = rows
+                    .into_iter()
+                    .map(|(row, changed_at)| HistoryRow {
+                        changed_at: changed_at.and_then(|t| parse_db_timestamp(&t, zone)),
+                        ..row
+                    })
+                    .collect();
+                let history = scope_rows(
+                    rows,
+                    selection.project_id,
+                    self.shared.contains(&task.id),
+                    &task.status,
+                    task.assignee.as_deref(),
+                );
+                TaskRecord {
+                    history,
+                    locks: self.locks.remove(&task.id),
+                    events: self.events.remove(&task.id).unwrap_or_default(),
+                    task,
+                }
+            })
+            .collect()
     }
 }
 
@@ -70,7 +113,7 @@ fn read_in_transaction(
     reader: &mut Reader,
     selection: &Selection<'_>,
     zone: Zone,
-) -> rusqlite::Result<Result<Vec<TaskRecord>>> {
+) -> rusqlite::Result<Result<Fetched>> {
     let schema = match reader.schema()? {
         Ok(schema) => schema,
         Err(e) => return Ok(Err(e)),
@@ -82,7 +125,7 @@ fn read_in_transaction(
 
     let Some(sql) = schema.tasks_query(ids_json.is_some(), selection.order_id.is_some(), statuses_json.is_some())
     else {
-        return Ok(Ok(Vec::new()));
+        return Ok(Ok(Fetched::default()));
     };
     let mut stmt = conn.prepare_cached(&sql)?;
     bind(&mut stmt, &[(":project", project), (":ids", &ids_json), (":order", &selection.order_id), (":statuses", &statuses_json)])?;
@@ -104,31 +147,18 @@ fn read_in_transaction(
     drop(rows);
     drop(stmt);
     if tasks.is_empty() {
-        return Ok(Ok(Vec::new()));
+        return Ok(Ok(Fetched::default()));
     }
     let found_ids: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
     let ids: &dyn ToSql = &json_array(&found_ids);
 
-    let shared = query_shared(conn, &schema, project, ids)?;
-    let mut history = query_history(conn, &schema, project, ids, zone)?;
-    let mut locks = query_locks(conn, &schema, project, ids, zone)?;
-    let mut events = query_events(conn, &schema, project, ids, zone)?;
-
-    let records = tasks
-        .into_iter()
-        .map(|task| {
-            let rows = history.remove(&task.id).unwrap_or_default();
-            let history =
-                scope_rows(rows, selection.project_id, shared.contains(&task.id), &task.status, task.assignee.as_deref());
-            TaskRecord {
-                history,
-                locks: locks.remove(&task.id),
-                events: events.remove(&task.id).unwrap_or_default(),
-                task,
-            }
-        })
-        .collect();
-    Ok(Ok(records))
+    Ok(Ok(Fetched {
+        shared: query_shared(conn, &schema, project, ids)?,
+        history: query_history(conn, &schema, project, ids)?,
+        locks: query_locks(conn, &schema, project, ids, zone)?,
+        events: query_events(conn, &schema, project, ids, zone)?,
+        tasks,
+    }))
 }
 
 fn query_shared(
@@ -152,9 +182,8 @@ fn query_history(
     schema: &Schema,
     project: &dyn ToSql,
     ids: &dyn ToSql,
-    zone: Zone,
-) -> rusqlite::Result<HashMap<String, Vec<HistoryRow>>> {
-    let mut by_task: HashMap<String, Vec<HistoryRow>> = HashMap::new();
+) -> rusqlite::Result<HashMap<String, Vec<(HistoryRow, Option<String>)>>> {
+    let mut by_task: HashMap<String, Vec<(HistoryRow, Option<String>)>> = HashMap::new();
     let Some(sql) = schema.history_query() else { return Ok(by_task) };
     let mut stmt = conn.prepare_cached(&sql)?;
     bind(&mut stmt, &[(":project", project), (":ids", ids)])?;
@@ -166,9 +195,9 @@ fn query_history(
             old_value: text(row, 3)?,
             new_value: text(row, 4)?,
             reason: text(row, 5)?,
-            changed_at: text(row, 6)?.and_then(|t| parse_db_timestamp(&t, zone)),
+            changed_at: None, // parsed after the transaction
         };
-        by_task.entry(text_or_empty(row, 0)?).or_default().push(row_out);
+        by_task.entry(text_or_empty(row, 0)?).or_default().push((row_out, text(row, 6)?));
     }
     Ok(by_task)
 }
