@@ -27,6 +27,12 @@ pub struct Reader {
 }
 
 impl Reader {
+    /// A reader on a connection the caller opened (read-only, for the product's paths);
+    /// the schema is probed on first use.
+    pub fn new(conn: Connection) -> Reader {
+        Reader { conn, schema: None }
+    }
+
     /// The schema, probed again only when the database's schema changed.
     pub fn schema(&mut self) -> rusqlite::Result<Result<Schema>> {
         let version: i64 = self.conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
@@ -76,7 +82,7 @@ impl ConnectionPool {
         };
         let mut reader = match reused {
             Some(reader) => reader,
-            None => Reader { conn: open_read_only(path)?, schema: None },
+            None => Reader::new(open_read_only(path)?),
         };
         reader.conn.busy_timeout(busy_timeout).map_err(|e| Error::from_sqlite(e, path))?;
         let result = f(&mut reader);
