@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::db::location::{self, Location};
@@ -17,6 +18,7 @@ use crate::evidence::log_dir::{expected_logs_dir, logs_dir, scan_logs, LogFile};
 use crate::evidence::log_file::LogCache;
 use crate::evidence::recorded::split_runs;
 use crate::inference::{infer, Inference, Runs};
+use crate::read_memo::{DatabaseFiles, MemoKey};
 use crate::result::{ExecutionStepInfo, Presentation};
 use crate::stats::{samples_of, summarize, StepDurationStats};
 use crate::steps::{Step, StepEvent};
@@ -58,8 +60,10 @@ pub struct StatsFilter {
 }
 
 /// A task with what was inferred about it.
+#[derive(Clone)]
 pub struct Evaluated {
-    pub record: TaskRecord,
+    /// Shared, so a remembered evaluation is handed out without copying its history.
+    pub record: Arc<TaskRecord>,
     pub inference: Inference,
     /// The worker log the attempt was read from, if any.
     pub log_path: Option<PathBuf>,
@@ -230,12 +234,33 @@ impl StepTracker {
         record_step_event(&location.db_path, source.busy_timeout, &new_event)
     }
 
-    /// Reads the selected tasks and infers each one's state.
+    /// Reads the selected tasks and infers each one's state. An evaluation
+    /// of the same selection on an unchanged database and unchanged logs is
+    /// reused (see [`crate::read_memo`]).
     pub fn evaluate(&self, selection: &Selection<'_>, source: &Source, clock: &Clock) -> Result<Vec<Evaluated>> {
         let location = self.locate(source)?;
-        let records = self.read(&location, selection, source, clock)?;
+        let key = MemoKey::new(selection, &location.user_data_dir, clock.zone);
+        let path = &location.db_path;
+        self.pool.with_reader(path, source.busy_timeout, |reader| {
+            let files = DatabaseFiles::of(path, reader.file_stamp);
+            if let Some(remembered) = reader.memo.get_unchanged(&key, &files) {
+                return Ok(remembered);
+            }
+            let data_version = reader.data_version().map_err(|e| Error::from_sqlite(e, path))?;
+            if let Some(remembered) = reader.memo.get(&key, data_version, files) {
+                return Ok(remembered);
+            }
+            let records = read_tasks(reader, path, selection, clock.zone)?;
+            let evaluated = self.infer_all(records, &location, clock);
+            reader.memo.put(key, data_version, &location.user_data_dir, &evaluated);
+            Ok(evaluated)
+        })
+    }
+
+    /// Each record's attempt, runs from recorded events and logs, and inference.
+    fn infer_all(&self, records: Vec<TaskRecord>, location: &Location, clock: &Clock) -> Vec<Evaluated> {
         let mut logs = LogIndex::new(&location.user_data_dir);
-        Ok(records
+        records
             .into_iter()
             .map(|record| {
                 let attempt = Attempt::find(&record.history, &record.task.status);
@@ -253,9 +278,9 @@ impl StepTracker {
                 let log = log_path.as_ref().and_then(|p| self.logs.timeline(p, clock.zone).ok());
                 let inference = infer(&record, &attempt, Runs { recorded, log }, clock.zone);
                 let logs_dir = logs.dir_of(&record, clock);
-                Evaluated { record, inference, log_path, logs_dir }
+                Evaluated { record: Arc::new(record), inference, log_path, logs_dir }
             })
-            .collect())
+            .collect()
     }
 
     fn read(&self, location: &Location, selection: &Selection<'_>, source: &Source, clock: &Clock) -> Result<Vec<TaskRecord>> {
