@@ -174,7 +174,7 @@ function generate(dbPath, size) {
           let assignee = null
           let startedAt = null
           // Edits of other fields spread over the task's life, to reach the history budget.
-          const noise = Math.max(0, Math.round(historyBudget - 5 + (rand() - 0.5) * 6))
+          const noise = Math.max(0, Math.round(historyBudget - 4 + (rand() - 0.5) * 6))
           for (let i = 0; i < noise; i++) {
             history('task', taskId, pick(NOISE_FIELDS), 'old', 'new', 'pm', null, created + i * 1000)
           }

@@ -3,16 +3,25 @@
 //! transaction, nothing inferred), timed side by side with the core's
 //! `StepTracker` on the same database in the same process.
 //!
+//! Each is timed twice: on an unchanged database (the core answers from its
+//! memo of the last read) and right after another connection committed (an
+//! unrelated row of `projects`, so the answers stay the same): then both read,
+//! and the ratio is the core's overhead over the bare read.
+//!
 //! `cargo run --release --example raw_read -- <db> <project> <task> <order> <iterations>`
 //! prints one JSON line: per-operation microseconds and the overhead ratios.
+//! It writes `projects.updated_at` of the last project; nothing else.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use aipm_execution_steps::db::pool::Reader;
+use aipm_execution_steps::db::read::{read_tasks, Selection};
 use aipm_execution_steps::result::Presentation;
-use aipm_execution_steps::time::Clock;
+use aipm_execution_steps::time::{Clock, Zone};
 use aipm_execution_steps::tracker::{BatchFilter, Source, StepTracker};
+use rusqlite::trace::{TraceEvent, TraceEventCodes};
 use rusqlite::{Connection, OpenFlags};
 
 const TASK_COLUMNS: &str = "id, project_id, status, order_id, title, assignee, started_at, updated_at";
@@ -64,6 +73,28 @@ impl RawReader {
     }
 }
 
+thread_local! {
+    static STATEMENTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many SQL statements the core's read of `selection` runs (warm connection).
+fn statements_of(db: &str, selection: &Selection<'_>) -> (usize, usize) {
+    fn count(event: TraceEvent<'_>) {
+        if let TraceEvent::Profile(..) = event {
+            STATEMENTS.with(|n| n.set(n.get() + 1));
+        }
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(db, flags).expect("open the database");
+    conn.trace_v2(TraceEventCodes::SQLITE_TRACE_PROFILE, Some(count));
+    let mut reader = Reader::new(conn);
+    let path = std::path::Path::new(db);
+    read_tasks(&mut reader, path, selection, Zone::Local).expect("read");
+    STATEMENTS.with(|n| n.set(0));
+    let tasks = read_tasks(&mut reader, path, selection, Zone::Local).expect("read").len();
+    (STATEMENTS.with(std::cell::Cell::get), tasks)
+}
+
 /// Mean microseconds per call of `f` over `iterations` calls, after a warm-up.
 fn time_us(iterations: u32, mut f: impl FnMut()) -> f64 {
     for _ in 0..iterations.min(100) {
@@ -74,6 +105,20 @@ fn time_us(iterations: u32, mut f: impl FnMut()) -> f64 {
         f();
     }
     started.elapsed().as_secs_f64() * 1e6 / f64::from(iterations)
+}
+
+/// Mean microseconds per call of `f`, each call right after `writer` committed (not timed).
+fn time_after_commit_us(iterations: u32, writer: &Connection, mut f: impl FnMut()) -> f64 {
+    let mut total = std::time::Duration::ZERO;
+    for _ in 0..iterations {
+        writer
+            .execute("UPDATE projects SET updated_at = datetime('now') WHERE id = (SELECT MAX(id) FROM projects)", [])
+            .expect("commit an unrelated change");
+        let started = Instant::now();
+        f();
+        total += started.elapsed();
+    }
+    total.as_secs_f64() * 1e6 / f64::from(iterations)
 }
 
 fn main() {
@@ -112,12 +157,44 @@ fn main() {
     let core_order = time_us(batch_iterations, || {
         black_box(tracker.tasks_steps(project, &of_order, &source, presentation, &Clock::system()).unwrap());
     });
+
+    let writer = Connection::open(db).expect("open a writer");
+    writer.execute_batch("PRAGMA synchronous = OFF").expect("no fsync for the benchmark's own writes");
+    let commits = (iterations / 20).max(20);
+    let raw_single_miss = time_after_commit_us(commits, &writer, || {
+        black_box(raw.read("project_id = ?1 AND id = ?2", &[project, task]).unwrap());
+    });
+    let core_single_miss = time_after_commit_us(commits, &writer, || {
+        black_box(tracker.task_step(project, task, &source, presentation, &Clock::system()).unwrap());
+    });
+    let raw_batch_miss = time_after_commit_us(commits, &writer, || {
+        black_box(raw.read("project_id = ?1 AND status = 'IN_PROGRESS'", &[project]).unwrap());
+    });
+    let core_batch_miss = time_after_commit_us(commits, &writer, || {
+        black_box(tracker.tasks_steps(project, &running, &source, presentation, &Clock::system()).unwrap());
+    });
+    let raw_order_miss = time_after_commit_us(commits, &writer, || {
+        black_box(raw.read("project_id = ?1 AND order_id = ?2", &[project, order]).unwrap());
+    });
+    let core_order_miss = time_after_commit_us(commits, &writer, || {
+        black_box(tracker.tasks_steps(project, &of_order, &source, presentation, &Clock::system()).unwrap());
+    });
+
+    let one = [task.clone()];
+    let running_status = ["IN_PROGRESS".to_owned()];
+    let (statements_single, _) = statements_of(db, &Selection { project_id: project, task_ids: Some(&one), ..Selection::default() });
+    let (statements_batch, batch_tasks) =
+        statements_of(db, &Selection { project_id: project, statuses: Some(&running_status), ..Selection::default() });
+    let (statements_order, order_tasks) =
+        statements_of(db, &Selection { project_id: project, order_id: Some(order), ..Selection::default() });
     println!(
-        "{{\"raw_single_us\":{raw_single:.2},\"core_single_us\":{core_single:.2},\"single_overhead\":{:.2},\
-         \"raw_batch_us\":{raw_batch:.2},\"core_batch_us\":{core_batch:.2},\"batch_overhead\":{:.2},\
-         \"raw_order_us\":{raw_order:.2},\"core_order_us\":{core_order:.2},\"order_overhead\":{:.2}}}",
-        core_single / raw_single,
-        core_batch / raw_batch,
-        core_order / raw_order,
+        "{{\"statements_single\":{statements_single},\"statements_batch\":{statements_batch},\"batch_tasks\":{batch_tasks},\
+         \"statements_order\":{statements_order},\"order_tasks\":{order_tasks},\
+         \"raw_single_us\":{raw_single:.2},\"core_single_us\":{core_single:.2},\
+         \"raw_single_miss_us\":{raw_single_miss:.2},\"core_single_miss_us\":{core_single_miss:.2},\
+         \"raw_batch_us\":{raw_batch:.2},\"core_batch_us\":{core_batch:.2},\
+         \"raw_batch_miss_us\":{raw_batch_miss:.2},\"core_batch_miss_us\":{core_batch_miss:.2},\
+         \"raw_order_us\":{raw_order:.2},\"core_order_us\":{core_order:.2},\
+         \"raw_order_miss_us\":{raw_order_miss:.2},\"core_order_miss_us\":{core_order_miss:.2}}}"
     );
 }

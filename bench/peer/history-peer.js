@@ -3,8 +3,9 @@
 //
 // Set-based: a batch runs two statements whatever the number of tasks (the tasks
 // with their lock aggregates, then all their history rows in one ordered scan);
-// a single task runs the same two statements narrowed to one id. Statements are
-// prepared once; rows come back as arrays (`raw()`), not objects. It reads only
+// a single task runs the same two statements narrowed to one id. Both run in one
+// read transaction (one snapshot, and one lock round instead of two). Statements
+// are prepared once; rows come back as arrays (`raw()`), not objects. It reads only
 // the database (no worker logs, no recorded events): on history-only data that
 // is the whole evidence, so its answers must equal the addon's.
 'use strict'
@@ -40,7 +41,10 @@ const TASK_COLUMNS = `t.id, t.project_id, t.status, t.order_id, t.assignee, t.st
   (SELECT MIN(locked_at) FROM file_locks l WHERE l.project_id = t.project_id AND l.task_id = t.id),
   EXISTS (SELECT 1 FROM tasks o WHERE o.id = t.id AND o.project_id <> t.project_id)`
 const HISTORY_COLUMNS = `h.entity_id, h.project_id, h.field_name, h.new_value, h.change_reason, h.changed_at`
-const HISTORY_JOIN = `JOIN change_history h ON h.entity_type = 'task' AND h.entity_id = t.id
+// CROSS JOIN keeps the tasks on the outside (SQLite does not reorder it): the selected
+// tasks first, then their rows through the (entity_type, entity_id) index, never a scan
+// of every task's history.
+const HISTORY_JOIN = `CROSS JOIN change_history h ON h.entity_type = 'task' AND h.entity_id = t.id
   AND (h.project_id = t.project_id OR h.project_id IS NULL)`
 
 /** `YYYY-MM-DD HH:MM:SS` is UTC (SQLite CURRENT_TIMESTAMP); `YYYY-MM-DDTHH:MM:SS[.ffffff]` is local time. */
@@ -69,6 +73,13 @@ class HistoryPeer {
     const byOrder = `t.project_id = ? AND t.order_id = ? AND t.status IN (SELECT value FROM json_each(?))`
     this.orderTasks = prepare(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE ${byOrder}`)
     this.orderHistory = prepare(`SELECT ${HISTORY_COLUMNS} FROM tasks t ${HISTORY_JOIN} WHERE ${byOrder} ORDER BY h.entity_id, h.changed_at, h.id`)
+    // one snapshot per call
+    this.readTask = this.db.transaction((projectId, taskId) => [this.oneTask.get(projectId, taskId), this.oneHistory.all(projectId, taskId)])
+    this.readStatus = this.db.transaction((projectId, json) => [this.statusTasks.all(projectId, json), this.statusHistory.all(projectId, json)])
+    this.readOrder = this.db.transaction((projectId, orderId, json) => [
+      this.orderTasks.all(projectId, orderId, json),
+      this.orderHistory.all(projectId, orderId, json),
+    ])
   }
 
   close() {
@@ -77,21 +88,21 @@ class HistoryPeer {
 
   /** One task, like getTaskExecutionStepSync (non-verbose, ja). */
   task(projectId, taskId) {
-    const task = this.oneTask.get(projectId, taskId)
+    const [task, history] = this.readTask(projectId, taskId)
     if (!task) return { error: `タスクが見つかりません: ${taskId}`, currentStep: null, stepIndex: -1 }
-    return evaluate(task, this.oneHistory.all(projectId, taskId))
+    return evaluate(task, history)
   }
 
   /** The project's tasks in the given statuses (default IN_PROGRESS), keyed by id, most recently updated first. */
   tasksByStatus(projectId, statuses = ['IN_PROGRESS']) {
     const json = JSON.stringify(statuses)
-    return keyed(this.statusTasks.all(projectId, json), this.statusHistory.all(projectId, json))
+    return keyed(...this.readStatus(projectId, json))
   }
 
   /** One order's tasks in the given statuses, keyed by id, most recently updated first. */
   tasksOfOrder(projectId, orderId, statuses) {
     const json = JSON.stringify(statuses)
-    return keyed(this.orderTasks.all(projectId, orderId, json), this.orderHistory.all(projectId, orderId, json))
+    return keyed(...this.readOrder(projectId, orderId, json))
   }
 }
 
