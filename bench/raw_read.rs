@@ -110,9 +110,13 @@ fn time_us(iterations: u32, mut f: impl FnMut()) -> f64 {
 /// Mean microseconds per call of `f`, each call right after `writer` committed (not timed).
 fn time_after_commit_us(iterations: u32, writer: &Connection, mut f: impl FnMut()) -> f64 {
     let mut total = std::time::Duration::ZERO;
-    for _ in 0..iterations {
+    for i in 0..iterations {
+        // a value that differs each time: SQLite commits nothing for an update that changes nothing
         writer
-            .execute("UPDATE projects SET updated_at = datetime('now') WHERE id = (SELECT MAX(id) FROM projects)", [])
+            .execute(
+                "UPDATE projects SET updated_at = datetime('now', ?1 || ' seconds') WHERE id = (SELECT MAX(id) FROM projects)",
+                [i.to_string()],
+            )
             .expect("commit an unrelated change");
         let started = Instant::now();
         f();

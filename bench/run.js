@@ -7,7 +7,8 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { execFileSync, spawnSync } = require('node:child_process')
+const { execFileSync, spawn, spawnSync } = require('node:child_process')
+const readline = require('node:readline')
 const Database = require('better-sqlite3')
 
 const addon = require('..')
@@ -80,7 +81,10 @@ async function measureSize(sizeName, rawBinary) {
   // answers stay the same): the addon cannot answer from its memo and reads again.
   const writer = new Database(dbPath)
   writer.pragma('synchronous = OFF')
-  const commit = writer.prepare(`UPDATE projects SET updated_at = datetime('now') WHERE id = 'docs_site'`)
+  // a value that differs each time: SQLite commits nothing for an update that changes nothing
+  let commitNo = 0
+  const bump = writer.prepare(`UPDATE projects SET updated_at = datetime('now', ? || ' seconds') WHERE id = 'docs_site'`)
+  const commit = { run: () => bump.run(String(++commitNo)) }
   const afterCommit = (fn, calls) => {
     let total = 0n
     for (let i = 0; i < calls; i++) {
@@ -139,48 +143,47 @@ function measureMemory(dbPath, project, ids) {
   return { calls: MEMORY_CALLS, beforeMb: before / 2 ** 20, afterMb: after / 2 ** 20, growthMb: (after - before) / 2 ** 20, seconds }
 }
 
-/** Change→callback latency: a second connection commits a status change; how long until the listener hears of it. */
+/**
+ * Change→callback latency: another process commits a status change, as a worker
+ * does; how long from its commit returning to the listener being called.
+ * Both sides read the same wall clock (`performance.timeOrigin + performance.now()`).
+ */
 async function measureLatency(db) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aipm-bench-watch-'))
   fs.mkdirSync(path.join(dir, 'data'))
   const dbPath = path.join(dir, 'data', 'aipm.db')
   fs.copyFileSync(db.dbPath, dbPath)
   const ids = runningTaskIds(dbPath, db.project)
-  const writer = new Database(dbPath)
-  const flip = writer.transaction((id, from, to) => {
-    writer.prepare(`UPDATE tasks SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%f', 'now', 'localtime') WHERE project_id = ? AND id = ?`).run(to, db.project, id)
-    writer
-      .prepare(`INSERT INTO change_history (entity_type, entity_id, project_id, field_name, old_value, new_value, changed_by, changed_at)
-                VALUES ('task', ?, NULL, 'status', ?, ?, 'worker', CURRENT_TIMESTAMP)`)
-      .run(id, from, to)
-  })
+  const writer = spawn(process.execPath, [path.join(__dirname, 'latency-writer.js'), dbPath], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const committed = readline.createInterface({ input: writer.stdout })
+  const nextCommit = () => new Promise((resolve) => committed.once('line', (line) => resolve(Number(line))))
+  const wallMs = () => performance.timeOrigin + performance.now()
+
   let waiting = null
   const watcher = addon.watchExecutionSteps(db.project, { dbPath, taskIds: ids, intervalMs: WATCH_INTERVAL_MS }, (err, changes) => {
     if (err) throw err
     if (waiting && changes.some((c) => c.taskId === waiting.id && c.current.status === waiting.to)) {
-      const w = waiting
+      waiting.resolve(wallMs())
       waiting = null
-      w.resolve(Number(process.hrtime.bigint() - w.at) / 1e6)
     }
   })
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
-  await sleep(WATCH_INTERVAL_MS * 3) // the first report of every task
+  await sleep(WATCH_INTERVAL_MS * 4) // past the first report of every task
   const samples = []
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
     const id = ids[i % ids.length]
     const [from, to] = Math.floor(i / ids.length) % 2 === 0 ? ['IN_PROGRESS', 'INTERRUPTED'] : ['INTERRUPTED', 'IN_PROGRESS']
     // Commit at a random phase of the polling interval.
     await sleep(Math.random() * WATCH_INTERVAL_MS)
-    const heard = new Promise((resolve) => {
-      waiting = { id, to, resolve, at: process.hrtime.bigint() }
-    })
-    flip(id, from, to)
-    waiting.at = process.hrtime.bigint()
-    const ms = await Promise.race([heard, sleep(5000).then(() => Infinity)])
-    samples.push(ms)
+    const heard = new Promise((resolve) => (waiting = { id, to, resolve }))
+    const commit = nextCommit()
+    writer.stdin.write(`${db.project} ${id} ${from} ${to}\n`)
+    const [heardAt, committedAt] = await Promise.all([Promise.race([heard, sleep(5000).then(() => Infinity)]), commit])
+    samples.push(heardAt - committedAt)
   }
   watcher.close()
-  writer.close()
+  writer.stdin.end()
+  await new Promise((r) => writer.once('exit', r))
   fs.rmSync(dir, { recursive: true, force: true })
   samples.sort((a, b) => a - b)
   return { samples: samples.length, p50: percentile(samples, 50), p95: percentile(samples, 95), max: samples[samples.length - 1] }
