@@ -72,18 +72,18 @@ fn stamp(path: &Path) -> Stamp {
 /// `path` if it exists; else its highest missing ancestor below `root`. Nothing
 /// can appear at `path` without that ancestor appearing first, so one stamp of
 /// `PROJECTS/` (say) watches every order's LOGS folder while there is none.
-fn highest_missing<'a>(path: &'a Path, root: &Path) -> &'a Path {
-    if std::fs::symlink_metadata(path).is_ok() {
-        return path;
-    }
-    let mut missing = path;
-    while let Some(parent) = missing.parent() {
-        if parent == root || !parent.starts_with(root) || std::fs::symlink_metadata(parent).is_ok() {
-            break;
+/// Looks from the root down, remembering in `checked` what exists.
+fn highest_missing(path: &Path, root: &Path, checked: &mut HashMap<PathBuf, bool>) -> PathBuf {
+    let Ok(below) = path.strip_prefix(root) else { return path.to_path_buf() };
+    let mut at = root.to_path_buf();
+    for component in below.components() {
+        at.push(component);
+        let exists = *checked.entry(at.clone()).or_insert_with(|| std::fs::symlink_metadata(&at).is_ok());
+        if !exists {
+            return at;
         }
-        missing = parent;
     }
-    missing
+    at
 }
 
 struct Remembered {
@@ -155,19 +155,23 @@ impl ReadMemo {
     /// Remembers `evaluated`, read at `data_version` (taken before the read) for `key`.
     pub fn put(&mut self, key: MemoKey, data_version: i64, user_data_dir: &Path, evaluated: &[Evaluated]) {
         self.at_version(data_version);
-        let mut paths: Vec<&Path> = vec![user_data_dir];
+        if evaluated.len() > CAPACITY_TASKS {
+            return;
+        }
+        let mut checked = HashMap::new();
+        let mut paths: Vec<PathBuf> = vec![user_data_dir.to_path_buf()];
         paths.extend(
             evaluated
                 .iter()
                 .flat_map(|e| e.logs_dir.iter().chain(e.log_path.iter()))
-                .map(|p| highest_missing(p, user_data_dir)),
+                .map(|p| highest_missing(p, user_data_dir, &mut checked)),
         );
         paths.sort();
         paths.dedup();
         let settled_before = SystemTime::now().checked_sub(SETTLE);
         let mut stamps = Vec::with_capacity(paths.len());
         for path in paths {
-            let s = stamp(path);
+            let s = stamp(&path);
             let recent = match (s.as_ref().and_then(|(_, _, m)| *m), settled_before) {
                 (Some(modified), Some(limit)) => modified >= limit,
                 // without an mtime there is nothing to trust
@@ -177,7 +181,7 @@ impl ReadMemo {
             if recent {
                 return;
             }
-            stamps.push((path.to_path_buf(), s));
+            stamps.push((path, s));
         }
         if self.tasks_held + evaluated.len() > CAPACITY_TASKS {
             self.entries.clear();

@@ -49,7 +49,7 @@ impl Reader {
 
     /// The schema, probed again only when the database's schema changed.
     pub fn schema(&mut self) -> rusqlite::Result<Result<Schema>> {
-        let version: i64 = self.conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+        let version: i64 = self.conn.prepare_cached("PRAGMA schema_version")?.query_row([], |r| r.get(0))?;
         if let Some((v, schema)) = &self.schema {
             if *v == version {
                 return Ok(Ok(schema.clone()));

@@ -51,22 +51,33 @@ pub struct Selection<'a> {
 
 /// Reads the selected tasks and their evidence in one snapshot.
 pub fn read_tasks(reader: &mut Reader, path: &Path, selection: &Selection<'_>, zone: Zone) -> Result<Vec<TaskRecord>> {
+    in_read_transaction(reader, path, |reader| read_selected(reader, selection, zone))
+}
+
+/// Runs `f` inside one read transaction (one consistent snapshot), ended
+/// whatever happens: a read transaction has nothing to keep.
+pub fn in_read_transaction<T>(
+    reader: &mut Reader,
+    path: &Path,
+    f: impl FnOnce(&mut Reader) -> rusqlite::Result<Result<T>>,
+) -> Result<T> {
     let sqlite = |e| Error::from_sqlite(e, path);
-    reader.conn.execute_batch("BEGIN DEFERRED").map_err(sqlite)?;
-    let result = read_in_transaction(reader, selection, zone);
-    // A read transaction has nothing to keep; end it whatever happened.
-    let end = reader.conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+    let run = |reader: &Reader, sql: &str| reader.conn.prepare_cached(sql).and_then(|mut s| s.execute([]));
+    run(reader, "BEGIN DEFERRED").map_err(sqlite)?;
+    let result = f(reader);
+    let end = run(reader, if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
     match result {
-        Ok(Ok(records)) => {
+        Ok(Ok(value)) => {
             end.map_err(sqlite)?;
-            Ok(records)
+            Ok(value)
         }
         Ok(Err(e)) => Err(e),
         Err(e) => Err(sqlite(e)),
     }
 }
 
-fn read_in_transaction(
+/// The selected tasks and their evidence, read on a connection inside a read transaction.
+pub fn read_selected(
     reader: &mut Reader,
     selection: &Selection<'_>,
     zone: Zone,
