@@ -142,6 +142,15 @@ fn main() {
     // one order's tasks in every status, as a board view of the order would ask
     let all_statuses = ALL_STATUSES.iter().map(|s| s.to_string()).collect();
     let of_order = BatchFilter { order_id: Some(order.clone()), statuses: Some(all_statuses), task_ids: None };
+    if std::env::var_os("RAW_READ_PROFILE_MISS").is_some() {
+        // for a profiler: only the core's single call after a commit
+        let writer = Connection::open(db).expect("open a writer");
+        writer.execute_batch("PRAGMA synchronous = OFF").expect("no fsync");
+        time_after_commit_us(iterations, &writer, || {
+            black_box(tracker.task_step(project, task, &source, presentation, &Clock::system()).unwrap());
+        });
+        return;
+    }
     let raw_single = time_us(iterations, || {
         black_box(raw.read("project_id = ?1 AND id = ?2", &[project, task]).unwrap());
     });
