@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use aipm_execution_steps::db::pool::Reader;
-use aipm_execution_steps::db::read::{read_tasks, Selection};
+use aipm_execution_steps::db::read::{in_read_transaction, read_selected, Selection};
 use aipm_execution_steps::result::Presentation;
 use aipm_execution_steps::time::{Clock, Zone};
 use aipm_execution_steps::tracker::{BatchFilter, Source, StepTracker};
@@ -77,7 +77,7 @@ thread_local! {
     static STATEMENTS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
-/// How many SQL statements the core's read of `selection` runs (warm connection).
+/// How many SQL statements the core's read of `selection` runs (warm connection, memo not consulted).
 fn statements_of(db: &str, selection: &Selection<'_>) -> (usize, usize) {
     fn count(event: TraceEvent<'_>) {
         if let TraceEvent::Profile(..) = event {
@@ -89,9 +89,17 @@ fn statements_of(db: &str, selection: &Selection<'_>) -> (usize, usize) {
     conn.trace_v2(TraceEventCodes::SQLITE_TRACE_PROFILE, Some(count));
     let mut reader = Reader::new(conn);
     let path = std::path::Path::new(db);
-    read_tasks(&mut reader, path, selection, Zone::Local).expect("read");
+    // as StepTracker reads: data_version and the data in one transaction
+    let read = |reader: &mut Reader| {
+        in_read_transaction(reader, path, |reader| {
+            reader.data_version()?;
+            read_selected(reader, selection, Zone::Local)
+        })
+        .expect("read")
+    };
+    read(&mut reader);
     STATEMENTS.with(|n| n.set(0));
-    let tasks = read_tasks(&mut reader, path, selection, Zone::Local).expect("read").len();
+    let tasks = read(&mut reader).len();
     (STATEMENTS.with(std::cell::Cell::get), tasks)
 }
 
