@@ -33,6 +33,23 @@ async function timeAsync(fanOut, calls, { minMs = 1000, warmup = 2 } = {}) {
   return Number(elapsed) / 1000 / (rounds * calls)
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+/**
+ * Two sides timed in alternating rounds (A, B, A, B, …) so that a change in the
+ * machine's load hits both alike; the median round of each, µs per call.
+ */
+async function compare(a, b, { minMs = 1000, rounds = 5 } = {}) {
+  const chunk = { minMs: Math.max(50, minMs / rounds) }
+  const as = []
+  const bs = []
+  for (let r = 0; r < rounds; r++) {
+    as.push(await a(chunk))
+    bs.push(await b(chunk))
+  }
+  return [median(as), median(bs)]
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]
@@ -47,4 +64,4 @@ function formatTime(us) {
 
 const formatRatio = (r) => (Number.isFinite(r) ? `${r >= 100 ? r.toFixed(0) : r.toFixed(1)}×` : '–')
 
-module.exports = { timeSync, timeAsync, percentile, formatTime, formatRatio }
+module.exports = { timeSync, timeAsync, compare, percentile, formatTime, formatRatio }

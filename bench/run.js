@@ -15,7 +15,7 @@ const addon = require('..')
 const { ensureDatabase } = require('./generate')
 const { HistoryPeer } = require('./peer/history-peer')
 const { agreement } = require('./agreement')
-const { timeSync, timeAsync, percentile, formatTime, formatRatio } = require('./measure')
+const { timeSync, timeAsync, compare, percentile, formatTime, formatRatio } = require('./measure')
 
 const REPO = path.join(__dirname, '..')
 const QUICK = process.argv.includes('--quick')
@@ -58,23 +58,37 @@ async function measureSize(sizeName, rawBinary) {
   const row = (operation, addonUs, peerUs, note = '') => rows.push({ operation, addonUs, peerUs, ratio: peerUs / addonUs, note })
 
   // Each call asks for the next running task, as an app polling its running tasks does.
-  const single = timeSync((i) => addon.getTaskExecutionStepSync(project, running[i % running.length], opts), { minMs: MIN_MS })
-  const singlePeer = timeSync((i) => peer.task(project, running[i % running.length]), { minMs: MIN_MS })
+  // Addon and peer are timed in alternating rounds (see compare()).
+  const next = (i) => running[i % running.length]
+  const [single, singlePeer] = await compare(
+    (o) => timeSync((i) => addon.getTaskExecutionStepSync(project, next(i), opts), o),
+    (o) => timeSync((i) => peer.task(project, next(i)), o),
+    { minMs: MIN_MS * 2 },
+  )
   row('single call (sync)', single, singlePeer)
 
   const inFlight = running.length
-  const asyncUs = await timeAsync(() => Promise.all(running.map((id) => addon.getTaskExecutionStep(project, id, opts))), inFlight, { minMs: MIN_MS })
-  // better-sqlite3 has no asynchronous API: the peer answers the same calls one after another.
-  const asyncPeer = timeSync(() => running.forEach((id) => peer.task(project, id)), { minMs: MIN_MS, warmup: 2 }) / inFlight
+  const [asyncUs, asyncPeer] = await compare(
+    (o) => timeAsync(() => Promise.all(running.map((id) => addon.getTaskExecutionStep(project, id, opts))), inFlight, o),
+    // better-sqlite3 has no asynchronous API: the peer answers the same calls one after another.
+    (o) => timeSync(() => running.forEach((id) => peer.task(project, id)), { ...o, warmup: 2 }) / inFlight,
+    { minMs: MIN_MS * 2 },
+  )
   row(`${inFlight} async calls in flight (per call)`, asyncUs, asyncPeer, 'peer: same calls, sequential')
 
-  const batch = timeSync(() => addon.getMultipleTasksExecutionStepsSync(project, opts), { minMs: MIN_MS, warmup: 5 })
-  const batchPeer = timeSync(() => peer.tasksByStatus(project), { minMs: MIN_MS, warmup: 5 })
+  const [batch, batchPeer] = await compare(
+    (o) => timeSync(() => addon.getMultipleTasksExecutionStepsSync(project, opts), { ...o, warmup: 5 }),
+    (o) => timeSync(() => peer.tasksByStatus(project), { ...o, warmup: 5 }),
+    { minMs: MIN_MS * 2 },
+  )
   row(`batch: all ${running.length} running tasks`, batch, batchPeer)
 
   const orderOpts = { dbPath, orderId: order, statusFilter: ALL_STATUSES }
-  const orderBatch = timeSync(() => addon.getMultipleTasksExecutionStepsSync(project, orderOpts), { minMs: MIN_MS, warmup: 5 })
-  const orderPeer = timeSync(() => peer.tasksOfOrder(project, order, ALL_STATUSES), { minMs: MIN_MS, warmup: 5 })
+  const [orderBatch, orderPeer] = await compare(
+    (o) => timeSync(() => addon.getMultipleTasksExecutionStepsSync(project, orderOpts), { ...o, warmup: 5 }),
+    (o) => timeSync(() => peer.tasksOfOrder(project, order, ALL_STATUSES), { ...o, warmup: 5 }),
+    { minMs: MIN_MS * 2 },
+  )
   row(`batch: one order (${db.orderTasks} tasks)`, orderBatch, orderPeer)
 
   // The same right after another connection committed (an unrelated row, so the
@@ -85,31 +99,37 @@ async function measureSize(sizeName, rawBinary) {
   let commitNo = 0
   const bump = writer.prepare(`UPDATE projects SET updated_at = datetime('now', ? || ' seconds') WHERE id = 'docs_site'`)
   const commit = { run: () => bump.run(String(++commitNo)) }
-  const afterCommit = (fn, calls) => {
-    let total = 0n
+  // Alternating: each addon call and each peer call right after its own commit.
+  const afterCommit = (addonCall, peerCall, calls) => {
+    let [a, b] = [0n, 0n]
     for (let i = 0; i < calls; i++) {
       commit.run()
-      const started = process.hrtime.bigint()
-      fn(i)
-      total += process.hrtime.bigint() - started
+      let started = process.hrtime.bigint()
+      addonCall(i)
+      a += process.hrtime.bigint() - started
+      commit.run()
+      started = process.hrtime.bigint()
+      peerCall(i)
+      b += process.hrtime.bigint() - started
     }
-    return Number(total) / 1000 / calls
+    return [Number(a) / 1000 / calls, Number(b) / 1000 / calls]
   }
   const commits = QUICK ? 50 : 300
   row(
     'single call, after a commit',
-    afterCommit((i) => addon.getTaskExecutionStepSync(project, running[i % running.length], opts), commits),
-    afterCommit((i) => peer.task(project, running[i % running.length]), commits),
+    ...afterCommit((i) => addon.getTaskExecutionStepSync(project, next(i), opts), (i) => peer.task(project, next(i)), commits),
   )
   row(
     `batch: running tasks, after a commit`,
-    afterCommit(() => addon.getMultipleTasksExecutionStepsSync(project, opts), commits / 5),
-    afterCommit(() => peer.tasksByStatus(project), commits / 5),
+    ...afterCommit(() => addon.getMultipleTasksExecutionStepsSync(project, opts), () => peer.tasksByStatus(project), commits / 5),
   )
   row(
     `batch: one order, after a commit`,
-    afterCommit(() => addon.getMultipleTasksExecutionStepsSync(project, orderOpts), commits / 5),
-    afterCommit(() => peer.tasksOfOrder(project, order, ALL_STATUSES), commits / 5),
+    ...afterCommit(
+      () => addon.getMultipleTasksExecutionStepsSync(project, orderOpts),
+      () => peer.tasksOfOrder(project, order, ALL_STATUSES),
+      commits / 5,
+    ),
   )
   writer.close()
   peer.close()
