@@ -14,6 +14,7 @@ pub mod file_id;
 pub mod format;
 pub mod inference;
 pub mod locale;
+pub mod read_memo;
 pub mod result;
 pub mod sample;
 pub mod stats;

@@ -9,7 +9,8 @@
 //! Everything this product outputs is RFC 3339 with an offset, in the reader's zone.
 
 use chrono::{
-    DateTime, Datelike, FixedOffset, Local, LocalResult, NaiveDateTime, SecondsFormat, TimeZone, Utc,
+    DateTime, Datelike, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat,
+    TimeZone, Utc,
 };
 
 /// A point in time. All evidence is compared in UTC.
@@ -79,8 +80,10 @@ pub fn parse_db_timestamp(text: &str, zone: Zone) -> Option<Instant> {
     if text.len() < 19 || !text.is_char_boundary(10) {
         return None;
     }
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return showable(t.with_timezone(&Utc));
+    if has_offset(text) {
+        if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+            return showable(t.with_timezone(&Utc));
+        }
     }
     let separator = text.as_bytes()[10];
     let naive = parse_naive(text)?;
@@ -109,9 +112,34 @@ fn showable(t: Instant) -> Option<Instant> {
     (1..=9998).contains(&t.year()).then_some(t)
 }
 
+/// Whether `text` ends in `Z` or a `±hh:mm` offset (only then can it be RFC 3339).
+fn has_offset(text: &str) -> bool {
+    let b = text.as_bytes();
+    matches!(b.last(), Some(b'Z' | b'z')) || (b.len() >= 6 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':')
+}
+
 fn parse_naive(text: &str) -> Option<NaiveDateTime> {
     const FORMATS: [&str; 2] = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"];
-    FORMATS.iter().find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+    parse_naive_exact(text).or_else(|| FORMATS.iter().find_map(|f| NaiveDateTime::parse_from_str(text, f).ok()))
+}
+
+/// The two shapes every writer uses, `YYYY-MM-DD[ T]HH:MM:SS[.f…]`, read byte
+/// by byte: a read parses thousands of them, and chrono's format-driven parser
+/// costs several times more. Anything else (or out of range) is left to it.
+fn parse_naive_exact(text: &str) -> Option<NaiveDateTime> {
+    let b = text.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let digits = |d: &[u8]| d.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')));
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', fraction @ ..] if (1..=9).contains(&fraction.len()) => digits(fraction)? * 10u32.pow(9 - fraction.len() as u32),
+        _ => return None,
+    };
+    let date = NaiveDate::from_ymd_opt(digits(&b[0..4])? as i32, digits(&b[5..7])?, digits(&b[8..10])?)?;
+    let time = NaiveTime::from_hms_nano_opt(digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?, nanos)?;
+    Some(date.and_time(time))
 }
 
 /// Milliseconds from `from` to `to`, never negative.
@@ -150,6 +178,34 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(parse_db_timestamp(text, jst), want.map(utc), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn the_byte_parser_agrees_with_chrono() {
+        let cases = [
+            "2026-10-24 01:51:49",
+            "2026-10-24T10:51:49",
+            "2026-10-24T10:51:49.123456",
+            "2026-10-24 10:51:49.5",
+            "2026-10-24T10:51:49.123456789",
+            "2026-02-29 01:00:00",
+            "2028-02-29 01:00:00",
+            "2026-10-24 24:00:00",
+            "2026-10-24 23:59:60",
+            "2026-10-24 01:51:49.",
+            "2026-10-24 01:51:49x",
+            "2026-1a-24 01:51:49",
+            "2026-10-24T10:51:49.1234567891",
+        ];
+        for text in cases {
+            let chrono = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok());
+            assert_eq!(parse_naive(text), chrono, "{text:?}");
+            if let Some(exact) = parse_naive_exact(text) {
+                assert_eq!(Some(exact), chrono, "{text:?}");
+            }
         }
     }
 

@@ -5,18 +5,20 @@
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::db::location::{self, Location};
 use crate::db::pool::ConnectionPool;
-use crate::db::read::{read_tasks, Selection, TaskRecord};
+use crate::db::read::{in_read_transaction, read_selected, read_tasks, Fetched, Selection, TaskRecord};
 use crate::db::write::{record_step_event, NewStepEvent};
 use crate::error::{Error, Result};
 use crate::evidence::attempt::Attempt;
-use crate::evidence::log_dir::{expected_logs_dir, logs_dir, scan_logs, LogFile};
+use crate::evidence::log_dir::{expected_logs_dir, is_safe_component, logs_dir, scan_logs, LogFile};
 use crate::evidence::log_file::LogCache;
 use crate::evidence::recorded::split_runs;
 use crate::inference::{infer, Inference, Runs};
+use crate::read_memo::{DatabaseFiles, MemoKey};
 use crate::result::{ExecutionStepInfo, Presentation};
 use crate::stats::{samples_of, summarize, StepDurationStats};
 use crate::steps::{Step, StepEvent};
@@ -60,8 +62,10 @@ pub struct StatsFilter {
 }
 
 /// A task with what was inferred about it.
+#[derive(Clone)]
 pub struct Evaluated {
-    pub record: TaskRecord,
+    /// Shared, so a remembered evaluation is handed out without copying its history.
+    pub record: Arc<TaskRecord>,
     pub inference: Inference,
     /// The worker log the attempt was read from, if any.
     pub log_path: Option<PathBuf>,
@@ -75,6 +79,9 @@ type EnvReader = dyn Fn(&str) -> Option<OsString> + Send + Sync;
 pub struct StepTracker {
     pool: ConnectionPool,
     logs: LogCache,
+    /// Canonical forms of user-data roots resolved so far (resolving costs a
+    /// system call per path component, on every call otherwise).
+    roots: Mutex<HashMap<PathBuf, PathBuf>>,
     env: Box<EnvReader>,
 }
 
@@ -92,7 +99,7 @@ impl StepTracker {
 
     /// A tracker with its own view of the environment.
     pub fn with_env(env: impl Fn(&str) -> Option<OsString> + Send + Sync + 'static) -> StepTracker {
-        StepTracker { pool: ConnectionPool::new(), logs: LogCache::new(), env: Box::new(env) }
+        StepTracker { pool: ConnectionPool::new(), logs: LogCache::new(), roots: Mutex::default(), env: Box::new(env) }
     }
 
     pub fn log_cache(&self) -> &LogCache {
@@ -180,7 +187,7 @@ impl StepTracker {
         let location = self.locate(source)?;
         let selection = Selection { project_id, order_id: filter.order_id.as_deref(), ..Selection::default() };
         let records = self.read(&location, &selection, source, clock)?;
-        let mut logs = LogIndex::new(&location.user_data_dir);
+        let mut logs = LogIndex::new(self.canonical_root(&location.user_data_dir));
         let since = |began: Option<Instant>| filter.since.is_none_or(|s| began.is_some_and(|b| b >= s));
         let mut samples = Vec::new();
         for record in &records {
@@ -235,12 +242,42 @@ impl StepTracker {
         record_step_event(&location.db_path, source.busy_timeout, &new_event)
     }
 
-    /// Reads the selected tasks and infers each one's state.
+    /// Reads the selected tasks and infers each one's state. An evaluation
+    /// of the same selection on an unchanged database and unchanged logs is
+    /// reused (see [`crate::read_memo`]).
     pub fn evaluate(&self, selection: &Selection<'_>, source: &Source, clock: &Clock) -> Result<Vec<Evaluated>> {
         let location = self.locate(source)?;
-        let records = self.read(&location, selection, source, clock)?;
-        let mut logs = LogIndex::new(&location.user_data_dir);
-        Ok(records
+        let key = MemoKey::new(selection, &location.user_data_dir, clock.zone);
+        let path = &location.db_path;
+        self.pool.with_reader(path, source.busy_timeout, |reader| {
+            let files = DatabaseFiles::of(path, reader.file_stamp);
+            if let Some(remembered) = reader.memo.get_unchanged(&key, &files) {
+                return Ok(remembered);
+            }
+            // The version and the data come from one snapshot (and one lock of the file).
+            let read = in_read_transaction(reader, path, |reader| {
+                let data_version = reader.data_version()?;
+                if let Some(remembered) = reader.memo.get(&key, data_version, files) {
+                    return Ok(Ok(Read::Remembered(remembered)));
+                }
+                Ok(read_selected(reader, selection, clock.zone)?.map(|fetched| Read::Fresh(fetched, data_version)))
+            })?;
+            match read {
+                Read::Remembered(evaluated) => Ok(evaluated),
+                Read::Fresh(fetched, data_version) => {
+                    let records = fetched.assemble(selection, clock.zone);
+                    let evaluated = self.infer_all(records, &location, clock);
+                    reader.memo.put(key, data_version, &location.user_data_dir, &evaluated);
+                    Ok(evaluated)
+                }
+            }
+        })
+    }
+
+    /// Each record's attempt, runs from recorded events and logs, and inference.
+    fn infer_all(&self, records: Vec<TaskRecord>, location: &Location, clock: &Clock) -> Vec<Evaluated> {
+        let mut logs = LogIndex::new(self.canonical_root(&location.user_data_dir));
+        records
             .into_iter()
             .map(|record| {
                 let attempt = Attempt::find(&record.history, &record.task.status);
@@ -258,9 +295,23 @@ impl StepTracker {
                 let log = log_path.as_ref().and_then(|p| self.logs.timeline(p, clock.zone).ok());
                 let inference = infer(&record, &attempt, Runs { recorded, log }, clock.zone);
                 let logs_dir = logs.dir_of(&record, clock);
-                Evaluated { record, inference, log_path, logs_dir }
+                Evaluated { record: Arc::new(record), inference, log_path, logs_dir }
             })
-            .collect())
+            .collect()
+    }
+
+    /// The user-data root with links resolved, remembered once it exists.
+    fn canonical_root(&self, user_data_dir: &Path) -> Option<PathBuf> {
+        let mut roots = self.roots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(root) = roots.get(user_data_dir) {
+            return Some(root.clone());
+        }
+        let root = user_data_dir.canonicalize().ok()?;
+        if roots.len() >= 64 {
+            roots.clear();
+        }
+        roots.insert(user_data_dir.to_path_buf(), root.clone());
+        Some(root)
     }
 
     fn read(&self, location: &Location, selection: &Selection<'_>, source: &Source, clock: &Clock) -> Result<Vec<TaskRecord>> {
@@ -270,10 +321,21 @@ impl StepTracker {
     }
 }
 
+/// What one read transaction gave.
+enum Read {
+    /// The memo's evaluation, still valid at this snapshot.
+    Remembered(Vec<Evaluated>),
+    /// What was read at this `data_version`, not yet assembled into records.
+    Fresh(Fetched, i64),
+}
+
 /// Worker logs found so far in one call, by order.
 struct LogIndex {
     root: Option<PathBuf>,
     by_order: HashMap<(String, String), OrderLogs>,
+    /// Whether `PROJECTS/<project>/RESULT` exists, by project: most databases'
+    /// projects have no logs at all, and then no order needs looking at.
+    has_results: HashMap<String, bool>,
 }
 
 #[derive(Default)]
@@ -283,15 +345,18 @@ struct OrderLogs {
 }
 
 impl LogIndex {
-    fn new(user_data_dir: &Path) -> LogIndex {
-        LogIndex { root: user_data_dir.canonicalize().ok(), by_order: HashMap::new() }
+    fn new(root: Option<PathBuf>) -> LogIndex {
+        LogIndex { root, by_order: HashMap::new(), has_results: HashMap::new() }
     }
 
     fn order_logs(&mut self, record: &TaskRecord, clock: &Clock) -> Option<&OrderLogs> {
         let (root, order) = (self.root.as_ref()?, record.task.order_id.as_ref()?);
         let project = &record.task.project_id;
+        let has_results = *self.has_results.entry(project.clone()).or_insert_with(|| {
+            is_safe_component(project) && root.join("PROJECTS").join(project).join("RESULT").is_dir()
+        });
         Some(self.by_order.entry((project.clone(), order.clone())).or_insert_with(|| {
-            let found = logs_dir(root, project, order);
+            let found = if has_results { logs_dir(root, project, order) } else { None };
             let by_task = found.as_deref().map(|d| scan_logs(d, root, clock.zone)).unwrap_or_default();
             // Where the folder will be, for a watcher to notice it appear.
             let dir = found.or_else(|| expected_logs_dir(root, project, order));

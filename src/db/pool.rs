@@ -8,11 +8,12 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use rusqlite::{Connection, OpenFlags};
 
 use super::schema::Schema;
+use crate::read_memo::ReadMemo;
 use crate::error::{Error, ErrorCode, Result};
 use crate::file_id::FileId;
 
@@ -24,12 +25,31 @@ pub struct Reader {
     pub conn: Connection,
     /// The schema probed at `schema_version`.
     schema: Option<(i64, Schema)>,
+    /// What was evaluated from this connection's reads, while the database is unchanged.
+    pub memo: ReadMemo,
+    /// Size and mtime of the database file, taken when this call checked the connection out.
+    pub file_stamp: FileStamp,
 }
 
+/// Size and mtime of a file.
+pub type FileStamp = (u64, Option<SystemTime>);
+
 impl Reader {
+    /// A reader on a connection the caller opened (read-only, for the product's paths);
+    /// the schema is probed on first use.
+    pub fn new(conn: Connection) -> Reader {
+        Reader { conn, schema: None, memo: ReadMemo::default(), file_stamp: (0, None) }
+    }
+
+    /// SQLite's `PRAGMA data_version`: on this connection, it moves whenever
+    /// another connection commits a change to the database.
+    pub fn data_version(&self) -> rusqlite::Result<i64> {
+        self.conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))
+    }
+
     /// The schema, probed again only when the database's schema changed.
     pub fn schema(&mut self) -> rusqlite::Result<Result<Schema>> {
-        let version: i64 = self.conn.query_row("PRAGMA schema_version", [], |r| r.get(0))?;
+        let version: i64 = self.conn.prepare_cached("PRAGMA schema_version")?.query_row([], |r| r.get(0))?;
         if let Some((v, schema)) = &self.schema {
             if *v == version {
                 return Ok(Ok(schema.clone()));
@@ -65,7 +85,8 @@ impl ConnectionPool {
         busy_timeout: Duration,
         f: impl FnOnce(&mut Reader) -> Result<R>,
     ) -> Result<R> {
-        let file = database_file(path)?;
+        let meta = database_metadata(path)?;
+        let file = FileId::of(&meta);
         let reused = {
             let mut databases = self.lock();
             let idle = databases.entry(path.to_path_buf()).or_insert_with(|| Idle { file, readers: Vec::new() });
@@ -76,8 +97,9 @@ impl ConnectionPool {
         };
         let mut reader = match reused {
             Some(reader) => reader,
-            None => Reader { conn: open_read_only(path)?, schema: None },
+            None => Reader::new(open_read_only(path)?),
         };
+        reader.file_stamp = (meta.len(), meta.modified().ok());
         reader.conn.busy_timeout(busy_timeout).map_err(|e| Error::from_sqlite(e, path))?;
         let result = f(&mut reader);
         let keep = match &result {
@@ -107,6 +129,11 @@ impl ConnectionPool {
 
 /// The identity of the database file, or a clear error if there is none.
 pub fn database_file(path: &Path) -> Result<FileId> {
+    database_metadata(path).map(|meta| FileId::of(&meta))
+}
+
+/// The database file's metadata, or a clear error if there is no such file.
+fn database_metadata(path: &Path) -> Result<std::fs::Metadata> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => {
             Error::new(ErrorCode::DbNotFound, format!("database not found: {}", path.display()))
@@ -119,7 +146,7 @@ pub fn database_file(path: &Path) -> Result<FileId> {
             format!("database path is not a file: {}", path.display()),
         ));
     }
-    Ok(FileId::of(&meta))
+    Ok(meta)
 }
 
 fn open_read_only(path: &Path) -> Result<Connection> {

@@ -51,17 +51,28 @@ pub struct Selection<'a> {
 
 /// Reads the selected tasks and their evidence in one snapshot.
 pub fn read_tasks(reader: &mut Reader, path: &Path, selection: &Selection<'_>, zone: Zone) -> Result<Vec<TaskRecord>> {
+    let fetched = in_read_transaction(reader, path, |reader| read_selected(reader, selection, zone))?;
+    // Parsing and scoping happen after the shared lock is released:
+    // the writers' commits wait on every moment it is held.
+    Ok(fetched.assemble(selection, zone))
+}
+
+/// Runs `f` inside one read transaction (one consistent snapshot), ended
+/// whatever happens: a read transaction has nothing to keep.
+pub fn in_read_transaction<T>(
+    reader: &mut Reader,
+    path: &Path,
+    f: impl FnOnce(&mut Reader) -> rusqlite::Result<Result<T>>,
+) -> Result<T> {
     let sqlite = |e| Error::from_sqlite(e, path);
-    reader.conn.execute_batch("BEGIN DEFERRED").map_err(sqlite)?;
-    let result = read_in_transaction(reader, selection, zone);
-    // A read transaction has nothing to keep; end it whatever happened.
-    let end = reader.conn.execute_batch(if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
+    let run = |reader: &Reader, sql: &str| reader.conn.prepare_cached(sql).and_then(|mut s| s.execute([]));
+    run(reader, "BEGIN DEFERRED").map_err(sqlite)?;
+    let result = f(reader);
+    let end = run(reader, if result.is_ok() { "COMMIT" } else { "ROLLBACK" });
     match result {
-        Ok(Ok(fetched)) => {
+        Ok(Ok(value)) => {
             end.map_err(sqlite)?;
-            // Parsing and scoping happen after the shared lock is released:
-            // the writers' commits wait on every moment it is held.
-            Ok(fetched.assemble(selection, zone))
+            Ok(value)
         }
         Ok(Err(e)) => Err(e),
         Err(e) => Err(sqlite(e)),
@@ -69,8 +80,9 @@ pub fn read_tasks(reader: &mut Reader, path: &Path, selection: &Selection<'_>, z
 }
 
 /// What the transaction read, as raw as it came: history times still text.
+/// [`Fetched::assemble`] turns it into records once the transaction is over.
 #[derive(Default)]
-struct Fetched {
+pub struct Fetched {
     tasks: Vec<TaskRow>,
     shared: HashSet<String>,
     history: HashMap<String, Vec<(HistoryRow, Option<String>)>>,
@@ -79,7 +91,7 @@ struct Fetched {
 }
 
 impl Fetched {
-    fn assemble(mut self, selection: &Selection<'_>, zone: Zone) -> Vec<TaskRecord> {
+    pub fn assemble(mut self, selection: &Selection<'_>, zone: Zone) -> Vec<TaskRecord> {
         self.tasks
             .into_iter()
             .map(|task| {
@@ -109,7 +121,9 @@ impl Fetched {
     }
 }
 
-fn read_in_transaction(
+/// The selected tasks and their evidence, read on a connection inside a read
+/// transaction (see [`in_read_transaction`]).
+pub fn read_selected(
     reader: &mut Reader,
     selection: &Selection<'_>,
     zone: Zone,

@@ -38,6 +38,9 @@ pub fn expected_logs_dir(root: &Path, project_id: &str, order_id: &str) -> Optio
 /// are resolved, lies inside `root` (the canonical user-data root).
 pub fn logs_dir(root: &Path, project_id: &str, order_id: &str) -> Option<PathBuf> {
     let dir = expected_logs_dir(root, project_id, order_id)?;
+    // Most orders have no LOGS folder: one stat says so, where resolving the
+    // path would look at every component first.
+    std::fs::symlink_metadata(&dir).ok()?;
     let real = dir.canonicalize().ok()?;
     (real.starts_with(root) && real.is_dir()).then_some(real)
 }
