@@ -239,7 +239,8 @@ impl StepTracker {
         }
         let location = self.locate(source)?;
         let new_event = NewStepEvent { project_id, task_id, step, event, detail, recorded_at: clock.now };
-        record_step_event(&location.db_path, source.busy_timeout, &new_event)
+        let path = &location.db_path;
+        self.pool.with_writer(path, source.busy_timeout, |conn| record_step_event(conn, path, &new_event))
     }
 
     /// Reads the selected tasks and infers each one's state. An evaluation

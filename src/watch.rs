@@ -14,7 +14,7 @@ use std::time::SystemTime;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::db::pool::database_file;
+use crate::db::pool::{database_file, open};
 use crate::error::{Error, Result};
 use crate::file_id::FileId;
 use crate::result::{ExecutionStepInfo, Presentation};
@@ -111,7 +111,7 @@ impl Watch {
             Err(e) => {
                 // Forget what was seen so recovery recomputes; keep what was reported.
                 self.seen = None;
-                self.version_conn = None;
+                self.release_connection(tracker);
                 if self.failing.as_ref() == Some(&e) {
                     Tick::Quiet
                 } else {
@@ -124,7 +124,7 @@ impl Watch {
 
     fn try_tick(&mut self, tracker: &StepTracker, clock: &Clock) -> Result<Vec<ExecutionStepChange>> {
         let db = database_file(&self.db_path)?;
-        let data_version = self.data_version(db)?;
+        let data_version = self.data_version(tracker, db)?;
         let logs: Vec<(PathBuf, Stamp)> = match &self.seen {
             Some(seen) => seen.logs.iter().map(|(p, _)| (p.clone(), stamp(p))).collect(),
             None => Vec::new(),
@@ -180,11 +180,25 @@ impl Watch {
         Ok(changes)
     }
 
-    fn data_version(&mut self, db: FileId) -> Result<i64> {
+    /// Ends the watch: its connection goes to the tracker's pool rather than
+    /// being closed (see [`crate::db::pool`] on why descriptors stay open).
+    pub fn finish(mut self, tracker: &StepTracker) {
+        self.release_connection(tracker);
+    }
+
+    fn release_connection(&mut self, tracker: &StepTracker) {
+        if let Some((file, conn)) = self.version_conn.take() {
+            tracker.pool().adopt(&self.db_path, file, conn);
+        }
+    }
+
+    fn data_version(&mut self, tracker: &StepTracker, db: FileId) -> Result<i64> {
+        if self.version_conn.as_ref().is_some_and(|(file, _)| *file != db) {
+            self.release_connection(tracker);
+        }
         let path = &self.db_path;
-        if self.version_conn.as_ref().is_none_or(|(file, _)| *file != db) {
-            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-            let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::from_sqlite(e, path))?;
+        if self.version_conn.is_none() {
+            let conn = open(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
             conn.busy_timeout(self.spec.source.busy_timeout).map_err(|e| Error::from_sqlite(e, path))?;
             self.version_conn = Some((db, conn));
         }

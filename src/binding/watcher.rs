@@ -121,6 +121,11 @@ pub fn watch_execution_steps(
 
 /// The watcher thread: tick, deliver, wait; until closed.
 fn run(mut watch: Watch, interval: Duration, listener: &Mutex<Option<Listener>>, stopped: &mpsc::Receiver<()>) {
+    watch_until_stopped(&mut watch, interval, listener, stopped);
+    let _ = guarded(|| Ok(watch.finish(&TRACKER)));
+}
+
+fn watch_until_stopped(watch: &mut Watch, interval: Duration, listener: &Mutex<Option<Listener>>, stopped: &mpsc::Receiver<()>) {
     loop {
         let tick = guarded(|| Ok(watch.tick(&TRACKER, &Clock::system())));
         let delivery = match tick {

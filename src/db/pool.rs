@@ -1,9 +1,19 @@
-//! Read-only connections, reused between calls (SPEC §7, §9).
+//! Connections, reused between calls (SPEC §7, §9).
 //!
-//! A connection is opened with `SQLITE_OPEN_READ_ONLY` (which never creates a
-//! file), kept with its probed schema and its prepared statements, and handed
-//! to one call at a time. A database file replaced on disk (same path, another
-//! file) is noticed on the next call and its old connections are dropped.
+//! A read connection is opened with `SQLITE_OPEN_READ_ONLY` (which never
+//! creates a file), kept with its probed schema and its prepared statements,
+//! and handed to one call at a time. A database file replaced on disk (same
+//! path, another file) is noticed on the next call.
+//!
+//! Connections are never closed while the process lives, on Unix. The app's
+//! own SQLite (better-sqlite3) is a second copy of the library in the same
+//! process, and POSIX file locks belong to the process: closing *any*
+//! descriptor of the database file releases every lock the process holds on
+//! it, the app's too, even mid-write. So a call that fails gives its
+//! connection back like any other; the pool grows to the number of calls that
+//! ran at once, not more; connections to a file that is no longer at its path
+//! are kept aside (see [`retire`]). On Windows locks belong to the handle and
+//! closing is harmless.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,8 +27,10 @@ use crate::read_memo::ReadMemo;
 use crate::error::{Error, ErrorCode, Result};
 use crate::file_id::FileId;
 
-/// Idle connections kept per database.
-const IDLE_PER_DATABASE: usize = 4;
+/// Connections kept aside after their file left its path (Unix), before the
+/// oldest is closed after all: a bound on descriptors should files keep being
+/// replaced, which real use does not do.
+const RETIRED_MAX: usize = 64;
 
 /// A connection with what is known about its database.
 pub struct Reader {
@@ -71,6 +83,24 @@ pub struct ConnectionPool {
 struct Idle {
     file: FileId,
     readers: Vec<Reader>,
+    /// Read-write connections (`recordExecutionStep`), once opened.
+    writers: Vec<Connection>,
+}
+
+/// A connection going back to the pool.
+enum Spare {
+    Reader(Reader),
+    Writer(Connection),
+}
+
+impl Idle {
+    fn new(file: FileId) -> Idle {
+        Idle { file, readers: Vec::new(), writers: Vec::new() }
+    }
+
+    fn into_connections(self) -> impl Iterator<Item = Connection> {
+        self.readers.into_iter().map(|r| r.conn).chain(self.writers)
+    }
 }
 
 impl ConnectionPool {
@@ -87,39 +117,67 @@ impl ConnectionPool {
     ) -> Result<R> {
         let meta = database_metadata(path)?;
         let file = FileId::of(&meta);
-        let reused = {
-            let mut databases = self.lock();
-            let idle = databases.entry(path.to_path_buf()).or_insert_with(|| Idle { file, readers: Vec::new() });
-            if idle.file != file {
-                *idle = Idle { file, readers: Vec::new() };
-            }
-            idle.readers.pop()
-        };
-        let mut reader = match reused {
+        let mut reader = match self.take(path, file, |idle| idle.readers.pop()) {
             Some(reader) => reader,
-            None => Reader::new(open_read_only(path)?),
+            None => Reader::new(open(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?),
         };
         reader.file_stamp = (meta.len(), meta.modified().ok());
-        reader.conn.busy_timeout(busy_timeout).map_err(|e| Error::from_sqlite(e, path))?;
-        let result = f(&mut reader);
-        let keep = match &result {
-            Ok(_) => true,
-            Err(e) => matches!(e.code, ErrorCode::DbBusy | ErrorCode::NotAipmDb),
-        };
-        if keep && reader.conn.is_autocommit() {
-            let mut databases = self.lock();
-            if let Some(idle) = databases.get_mut(path) {
-                if idle.file == file && idle.readers.len() < IDLE_PER_DATABASE {
-                    idle.readers.push(reader);
-                }
-            }
-        }
+        let result = reader.conn.busy_timeout(busy_timeout).map_err(|e| Error::from_sqlite(e, path)).and_then(|()| f(&mut reader));
+        end_transaction(&reader.conn);
+        self.give_back(path, file, Spare::Reader(reader));
         result
     }
 
-    /// Forgets every connection to `path` (used when a watcher sees it vanish).
-    pub fn forget(&self, path: &Path) {
-        self.lock().remove(path);
+    /// Runs `f` with a read-write connection to the database at `path`
+    /// (opened without `SQLITE_OPEN_CREATE`, so it never makes a file).
+    pub fn with_writer<R>(
+        &self,
+        path: &Path,
+        busy_timeout: Duration,
+        f: impl FnOnce(&mut Connection) -> Result<R>,
+    ) -> Result<R> {
+        let file = database_file(path)?;
+        let mut conn = match self.take(path, file, |idle| idle.writers.pop()) {
+            Some(conn) => conn,
+            None => open(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?,
+        };
+        let result = conn.busy_timeout(busy_timeout).map_err(|e| Error::from_sqlite(e, path)).and_then(|()| f(&mut conn));
+        end_transaction(&conn);
+        self.give_back(path, file, Spare::Writer(conn));
+        result
+    }
+
+    /// Takes into the pool, rather than closing it, a read-only connection a
+    /// caller opened on `file` at `path` (a watcher's, when it stops).
+    pub fn adopt(&self, path: &Path, file: FileId, conn: Connection) {
+        self.give_back(path, file, Spare::Reader(Reader::new(conn)));
+    }
+
+    /// How many read and read-write connections to `path` are idle in the pool.
+    pub fn idle(&self, path: &Path) -> (usize, usize) {
+        self.lock().get(path).map_or((0, 0), |idle| (idle.readers.len(), idle.writers.len()))
+    }
+
+    /// `pick` from the idle connections of the file now at `path`; those of a
+    /// file that was there before are retired.
+    fn take<T>(&self, path: &Path, file: FileId, pick: impl FnOnce(&mut Idle) -> Option<T>) -> Option<T> {
+        let mut databases = self.lock();
+        let idle = databases.entry(path.to_path_buf()).or_insert_with(|| Idle::new(file));
+        if idle.file != file {
+            retire(std::mem::replace(idle, Idle::new(file)).into_connections());
+        }
+        pick(idle)
+    }
+
+    /// Back into the pool if `file` is still the database at `path`; else aside.
+    fn give_back(&self, path: &Path, file: FileId, spare: Spare) {
+        let mut databases = self.lock();
+        match (databases.get_mut(path), spare) {
+            (Some(idle), Spare::Reader(reader)) if idle.file == file => idle.readers.push(reader),
+            (Some(idle), Spare::Writer(conn)) if idle.file == file => idle.writers.push(conn),
+            (_, Spare::Reader(reader)) => retire([reader.conn]),
+            (_, Spare::Writer(conn)) => retire([conn]),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Idle>> {
@@ -149,9 +207,48 @@ fn database_metadata(path: &Path) -> Result<std::fs::Metadata> {
     Ok(meta)
 }
 
-fn open_read_only(path: &Path) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(|e| Error::from_sqlite(e, path))?;
+/// Ends a transaction a failure left open, before the connection goes back.
+fn end_transaction(conn: &Connection) {
+    if !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+}
+
+/// Opens `path` with `access` (read-only or read-write), never creating it.
+pub fn open(path: &Path, access: OpenFlags) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| Error::from_sqlite(e, path))?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
+}
+
+#[cfg(unix)]
+static RETIRED: Mutex<Vec<Connection>> = Mutex::new(Vec::new());
+
+/// How many connections [`retire`] keeps open.
+pub fn retired() -> usize {
+    #[cfg(unix)]
+    return RETIRED.lock().unwrap_or_else(|p| p.into_inner()).len();
+    #[cfg(not(unix))]
+    0
+}
+
+/// Keeps connections to a file that left its path open for the life of the
+/// process (Unix; see the module notes), up to [`RETIRED_MAX`].
+#[cfg(unix)]
+pub fn retire(conns: impl IntoIterator<Item = Connection>) {
+    let mut retired = RETIRED.lock().unwrap_or_else(|p| p.into_inner());
+    for conn in conns {
+        if retired.len() >= RETIRED_MAX {
+            retired.remove(0);
+        }
+        let _ = conn.execute_batch("PRAGMA shrink_memory");
+        retired.push(conn);
+    }
+}
+
+/// On Windows a lock belongs to its handle: closing is harmless.
+#[cfg(not(unix))]
+pub fn retire(conns: impl IntoIterator<Item = Connection>) {
+    drop(conns.into_iter().collect::<Vec<_>>());
 }

@@ -4,11 +4,9 @@
 //! busy timeout, and nothing else in the database touched.
 
 use std::path::Path;
-use std::time::Duration;
 
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
-use super::pool::database_file;
 use super::schema::{Schema, STEP_EVENTS_TABLE};
 use crate::error::{Error, ErrorCode, Result};
 use crate::steps::StepEvent;
@@ -28,13 +26,10 @@ pub struct NewStepEvent<'a> {
     pub recorded_at: Instant,
 }
 
-/// Appends `event`; refuses (writing nothing) if the task does not exist in its project.
-pub fn record_step_event(path: &Path, busy_timeout: Duration, event: &NewStepEvent<'_>) -> Result<()> {
-    database_file(path)?;
+/// Appends `event` on `conn`, a read-write connection to the database at
+/// `path`; refuses (writing nothing) if the task does not exist in its project.
+pub fn record_step_event(conn: &mut Connection, path: &Path, event: &NewStepEvent<'_>) -> Result<()> {
     let sqlite = |e| Error::from_sqlite(e, path);
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let mut conn = Connection::open_with_flags(path, flags).map_err(sqlite)?;
-    conn.busy_timeout(busy_timeout).map_err(sqlite)?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite)?;
     let schema = Schema::probe(&tx).map_err(sqlite)??;
     let exists = tx
