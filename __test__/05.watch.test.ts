@@ -99,6 +99,7 @@ test('a task that leaves the filter gets one last change with its final state', 
        INSERT INTO change_history (entity_type, entity_id, field_name, old_value, new_value) VALUES ('task', 'TASK_1', 'status', 'IN_PROGRESS', 'DONE');`,
     )
     const last = await r.next()
+    expect(last.err).toBeNull()
     expect(last.changes).toHaveLength(1)
     expect(last.changes[0].current).toMatchObject({ taskId: 'TASK_1', status: 'DONE', currentStep: null, progressPercent: 100 })
     await sleep(300)

@@ -93,7 +93,7 @@ export function isError(e: unknown): e is Error & { code?: string } {
   return Object.prototype.toString.call(e) === '[object Error]'
 }
 
-/** Another process holding an exclusive lock on the database; `release()` lets go. */
+/** Another process in the middle of a write (exclusive lock, journal on disk); `release()` rolls it back. */
 export async function holdExclusiveLock(dbPath: string): Promise<{ release: () => Promise<void> }> {
   const child = spawn(process.execPath, [path.join(__dirname, 'lock-holder.js'), dbPath], { stdio: ['pipe', 'pipe', 'inherit'] })
   await new Promise<void>((resolve, reject) => {

@@ -258,7 +258,7 @@ impl StepTracker {
             // The version and the data come from one snapshot (and one lock of the file).
             let read = in_read_transaction(reader, path, |reader| {
                 let data_version = reader.data_version()?;
-                if let Some(remembered) = reader.memo.get(&key, data_version, files) {
+                if let Some(remembered) = reader.memo.get(&key, data_version, files.clone()) {
                     return Ok(Ok(Read::Remembered(remembered)));
                 }
                 Ok(read_selected(reader, selection, clock.zone)?.map(|fetched| Read::Fresh(fetched, data_version)))

@@ -12,9 +12,10 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use rusqlite::{Connection, OpenFlags};
 
-use crate::db::pool::{database_file, open};
+use crate::db::pool::{database_file, Reader};
+use crate::db::read::in_read_transaction;
+use crate::db::snapshot::journal_of;
 use crate::error::{Error, Result};
 use crate::file_id::FileId;
 use crate::result::{ExecutionStepInfo, Presentation};
@@ -73,7 +74,7 @@ pub struct Watch {
     spec: WatchSpec,
     db_path: PathBuf,
     /// The connection `data_version` is read on, and which file it was opened on.
-    version_conn: Option<(FileId, Connection)>,
+    version_conn: Option<(FileId, Reader)>,
     seen: Option<Fingerprint>,
     /// What was last reported, per task.
     reported: HashMap<String, ExecutionStepInfo>,
@@ -198,12 +199,14 @@ impl Watch {
         }
         let path = &self.db_path;
         if self.version_conn.is_none() {
-            let conn = open(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-            conn.busy_timeout(self.spec.source.busy_timeout).map_err(|e| Error::from_sqlite(e, path))?;
-            self.version_conn = Some((db, conn));
+            let mut reader = Reader::open(path)?;
+            reader.busy_timeout = self.spec.source.busy_timeout;
+            reader.conn.busy_timeout(reader.busy_timeout).map_err(|e| Error::from_sqlite(e, path))?;
+            self.version_conn = Some((db, reader));
         }
-        let (_, conn) = self.version_conn.as_ref().expect("just opened");
-        conn.query_row("PRAGMA data_version", [], |r| r.get(0)).map_err(|e| Error::from_sqlite(e, path))
+        let (_, reader) = self.version_conn.as_mut().expect("just opened");
+        // Like any read: consistent, and never in the middle of a commit.
+        in_read_transaction(reader, path, |reader| reader.data_version().map(Ok))
     }
 }
 
@@ -212,11 +215,6 @@ fn watched_logs(evaluated: &[Evaluated]) -> Vec<PathBuf> {
     evaluated.iter().flat_map(|e| e.logs_dir.iter().chain(e.log_path.iter()).cloned()).collect()
 }
 
-fn journal_of(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
-    name.push("-journal");
-    PathBuf::from(name)
-}
 
 /// A result without what changes by itself: the in-progress step's growing duration.
 fn settled(info: &ExecutionStepInfo) -> ExecutionStepInfo {

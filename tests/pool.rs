@@ -53,11 +53,12 @@ fn a_failed_call_gives_its_connection_back() {
     tracker.task_step(PROJECT, "TASK_2002", &source, Presentation::default(), &clock(NOW)).unwrap();
     assert_eq!(tracker.pool().idle(&f.db_path), (1, 0));
 
-    let writer = f.conn();
-    writer.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    // A write in progress (its journal) past the busy timeout.
+    let journal = f.db_path.with_file_name("aipm.db-journal");
+    std::fs::write(&journal, vec![0xd9u8; 512]).unwrap();
     let busy = tracker.task_step(PROJECT, "TASK_2002", &source, Presentation::default(), &clock(NOW)).unwrap_err();
     assert_eq!(busy.code.as_str(), "ERR_DB_BUSY");
-    writer.execute_batch("ROLLBACK").unwrap();
+    std::fs::remove_file(&journal).unwrap();
 
     assert_eq!(tracker.pool().idle(&f.db_path), (1, 0));
     tracker.task_step(PROJECT, "TASK_2002", &source, Presentation::default(), &clock(NOW)).unwrap();

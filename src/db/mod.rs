@@ -6,5 +6,6 @@ pub mod location;
 pub mod pool;
 pub mod read;
 pub mod schema;
+pub mod snapshot;
 pub mod sql_value;
 pub mod write;

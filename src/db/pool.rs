@@ -23,6 +23,7 @@ use std::time::{Duration, SystemTime};
 use rusqlite::{Connection, OpenFlags};
 
 use super::schema::Schema;
+use super::snapshot::{read_mode, Consistency};
 use crate::read_memo::ReadMemo;
 use crate::error::{Error, ErrorCode, Result};
 use crate::file_id::FileId;
@@ -41,6 +42,13 @@ pub struct Reader {
     pub memo: ReadMemo,
     /// Size and mtime of the database file, taken when this call checked the connection out.
     pub file_stamp: FileStamp,
+    /// How its reads stay consistent (see [`super::snapshot`]).
+    pub consistency: Consistency,
+    /// A descriptor of the database file, for its header; kept as long as the
+    /// connection (closing it would release the process's locks).
+    pub db_file: Option<std::fs::File>,
+    /// How long a read may wait for writers (set for each call).
+    pub busy_timeout: Duration,
 }
 
 /// Size and mtime of a file.
@@ -50,7 +58,29 @@ impl Reader {
     /// A reader on a connection the caller opened (read-only, for the product's paths);
     /// the schema is probed on first use.
     pub fn new(conn: Connection) -> Reader {
-        Reader { conn, schema: None, memo: ReadMemo::default(), file_stamp: (0, None) }
+        Reader {
+            conn,
+            schema: None,
+            memo: ReadMemo::default(),
+            file_stamp: (0, None),
+            consistency: Consistency::Locks,
+            db_file: None,
+            busy_timeout: Duration::ZERO,
+        }
+    }
+
+    /// A read-only reader on the database at `path`: without file locks where
+    /// its snapshots can be checked instead (see [`super::snapshot`]).
+    pub fn open(path: &Path) -> Result<Reader> {
+        let (vfs, consistency, db_file) = read_mode(path);
+        let conn = open_with(path, OpenFlags::SQLITE_OPEN_READ_ONLY, vfs)?;
+        Ok(Reader { consistency, db_file, ..Reader::new(conn) })
+    }
+
+    /// Drops what this connection cached from a read that was not consistent.
+    pub fn forget_pages(&mut self) {
+        self.schema = None;
+        let _ = self.conn.release_memory();
     }
 
     /// SQLite's `PRAGMA data_version`: on this connection, it moves whenever
@@ -119,9 +149,10 @@ impl ConnectionPool {
         let file = FileId::of(&meta);
         let mut reader = match self.take(path, file, |idle| idle.readers.pop()) {
             Some(reader) => reader,
-            None => Reader::new(open(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?),
+            None => Reader::open(path)?,
         };
         reader.file_stamp = (meta.len(), meta.modified().ok());
+        reader.busy_timeout = busy_timeout;
         let result = reader.conn.busy_timeout(busy_timeout).map_err(|e| Error::from_sqlite(e, path)).and_then(|()| f(&mut reader));
         end_transaction(&reader.conn);
         self.give_back(path, file, Spare::Reader(reader));
@@ -147,10 +178,10 @@ impl ConnectionPool {
         result
     }
 
-    /// Takes into the pool, rather than closing it, a read-only connection a
-    /// caller opened on `file` at `path` (a watcher's, when it stops).
-    pub fn adopt(&self, path: &Path, file: FileId, conn: Connection) {
-        self.give_back(path, file, Spare::Reader(Reader::new(conn)));
+    /// Takes into the pool, rather than closing it, a reader a caller opened
+    /// on `file` at `path` (a watcher's, when it stops).
+    pub fn adopt(&self, path: &Path, file: FileId, reader: Reader) {
+        self.give_back(path, file, Spare::Reader(reader));
     }
 
     /// How many read and read-write connections to `path` are idle in the pool.
@@ -216,8 +247,16 @@ fn end_transaction(conn: &Connection) {
 
 /// Opens `path` with `access` (read-only or read-write), never creating it.
 pub fn open(path: &Path, access: OpenFlags) -> Result<Connection> {
-    let conn = Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(|e| Error::from_sqlite(e, path))?;
+    open_with(path, access, None)
+}
+
+fn open_with(path: &Path, access: OpenFlags, vfs: Option<&str>) -> Result<Connection> {
+    let flags = access | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = match vfs {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs),
+        None => Connection::open_with_flags(path, flags),
+    }
+    .map_err(|e| Error::from_sqlite(e, path))?;
     conn.set_prepared_statement_cache_capacity(32);
     Ok(conn)
 }

@@ -3,14 +3,17 @@
 //! short read transaction so the workers' commits are not held up.
 
 use std::collections::{HashMap, HashSet};
+use std::fs::File;
 use std::path::Path;
+use std::time::Duration;
 
 use rusqlite::{Statement, ToSql};
 
 use super::pool::Reader;
+use super::snapshot::{quiet_mark, Consistency};
 use super::schema::Schema;
 use super::sql_value::{integer, text, text_or_empty};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::evidence::history::{scope_rows, HeldLocks, HistoryRow};
 use crate::evidence::recorded::RecordedEvent;
 use crate::time::{parse_db_timestamp, Zone};
@@ -57,12 +60,59 @@ pub fn read_tasks(reader: &mut Reader, path: &Path, selection: &Selection<'_>, z
     Ok(fetched.assemble(selection, zone))
 }
 
-/// Runs `f` inside one read transaction (one consistent snapshot), ended
-/// whatever happens: a read transaction has nothing to keep.
+/// Runs `f` inside one read transaction on one consistent snapshot. With
+/// [`Consistency::Optimistic`] the read takes no file lock, and is retried
+/// (until the reader's busy timeout) while writes overlap it.
 pub fn in_read_transaction<T>(
     reader: &mut Reader,
     path: &Path,
-    f: impl FnOnce(&mut Reader) -> rusqlite::Result<Result<T>>,
+    mut f: impl FnMut(&mut Reader) -> rusqlite::Result<Result<T>>,
+) -> Result<T> {
+    if reader.consistency != Consistency::Optimistic {
+        return once_in_transaction(reader, path, &mut f);
+    }
+    // Borrowed out for the read, and put back: never dropped (closed).
+    let Some(db_file) = reader.db_file.take() else {
+        return once_in_transaction(reader, path, &mut f);
+    };
+    let result = once_when_quiet(reader, path, &db_file, &mut f);
+    reader.db_file = Some(db_file);
+    result
+}
+
+/// One read transaction that no write overlapped, retried until the busy timeout.
+fn once_when_quiet<T>(
+    reader: &mut Reader,
+    path: &Path,
+    db_file: &File,
+    f: &mut impl FnMut(&mut Reader) -> rusqlite::Result<Result<T>>,
+) -> Result<T> {
+    let deadline = std::time::Instant::now() + reader.busy_timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        if let Some(before) = quiet_mark(db_file, path) {
+            let result = once_in_transaction(reader, path, f);
+            if quiet_mark(db_file, path) == Some(before) {
+                return result;
+            }
+            reader.forget_pages();
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(Error::new(
+                ErrorCode::DbBusy,
+                format!("database is being written past the busy timeout (its journal stays): {}", path.display()),
+            ));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(10));
+    }
+}
+
+/// One read transaction, ended whatever happens: it has nothing to keep.
+fn once_in_transaction<T>(
+    reader: &mut Reader,
+    path: &Path,
+    f: &mut impl FnMut(&mut Reader) -> rusqlite::Result<Result<T>>,
 ) -> Result<T> {
     let sqlite = |e| Error::from_sqlite(e, path);
     let run = |reader: &Reader, sql: &str| reader.conn.prepare_cached(sql).and_then(|mut s| s.execute([]));
