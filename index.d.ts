@@ -186,7 +186,7 @@ export interface QueryOptions {
    */
   locale?: 'ja' | 'en'
   /**
-   * How long to wait for a worker's write lock before failing with `ERR_DB_BUSY`.
+   * How long to wait while a worker's write is under way before failing with `ERR_DB_BUSY`.
    * @default 5000
    */
   busyTimeoutMs?: number

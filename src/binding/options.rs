@@ -32,7 +32,7 @@ pub struct QueryOptions {
     /// @default 'ja'
     #[napi(ts_type = "'ja' | 'en'")]
     pub locale: Option<String>,
-    /// How long to wait for a worker's write lock before failing with `ERR_DB_BUSY`.
+    /// How long to wait while a worker's write is under way before failing with `ERR_DB_BUSY`.
     /// @default 5000
     pub busy_timeout_ms: Option<f64>,
 }

@@ -128,8 +128,8 @@ impl Idle {
         Idle { file, readers: Vec::new(), writers: Vec::new() }
     }
 
-    fn into_connections(self) -> impl Iterator<Item = Connection> {
-        self.readers.into_iter().map(|r| r.conn).chain(self.writers)
+    fn into_spares(self) -> impl Iterator<Item = Spare> {
+        self.readers.into_iter().map(Spare::Reader).chain(self.writers.into_iter().map(Spare::Writer))
     }
 }
 
@@ -195,7 +195,7 @@ impl ConnectionPool {
         let mut databases = self.lock();
         let idle = databases.entry(path.to_path_buf()).or_insert_with(|| Idle::new(file));
         if idle.file != file {
-            retire(std::mem::replace(idle, Idle::new(file)).into_connections());
+            retire(std::mem::replace(idle, Idle::new(file)).into_spares());
         }
         pick(idle)
     }
@@ -206,8 +206,7 @@ impl ConnectionPool {
         match (databases.get_mut(path), spare) {
             (Some(idle), Spare::Reader(reader)) if idle.file == file => idle.readers.push(reader),
             (Some(idle), Spare::Writer(conn)) if idle.file == file => idle.writers.push(conn),
-            (_, Spare::Reader(reader)) => retire([reader.conn]),
-            (_, Spare::Writer(conn)) => retire([conn]),
+            (_, spare) => retire([spare]),
         }
     }
 
@@ -262,7 +261,7 @@ fn open_with(path: &Path, access: OpenFlags, vfs: Option<&str>) -> Result<Connec
 }
 
 #[cfg(unix)]
-static RETIRED: Mutex<Vec<Connection>> = Mutex::new(Vec::new());
+static RETIRED: Mutex<Vec<Spare>> = Mutex::new(Vec::new());
 
 /// How many connections [`retire`] keeps open.
 pub fn retired() -> usize {
@@ -272,22 +271,22 @@ pub fn retired() -> usize {
     0
 }
 
-/// Keeps connections to a file that left its path open for the life of the
-/// process (Unix; see the module notes), up to [`RETIRED_MAX`].
-#[cfg(unix)]
-pub fn retire(conns: impl IntoIterator<Item = Connection>) {
-    let mut retired = RETIRED.lock().unwrap_or_else(|p| p.into_inner());
-    for conn in conns {
-        if retired.len() >= RETIRED_MAX {
-            retired.remove(0);
+/// Keeps connections (and a reader's descriptor) to a file that left its path
+/// open for the life of the process (Unix; see the module notes), up to
+/// [`RETIRED_MAX`]; on Windows a lock belongs to its handle and they close.
+fn retire(spares: impl IntoIterator<Item = Spare>) {
+    #[cfg(unix)]
+    {
+        let mut retired = RETIRED.lock().unwrap_or_else(|p| p.into_inner());
+        for spare in spares {
+            if retired.len() >= RETIRED_MAX {
+                retired.remove(0);
+            }
+            let (Spare::Reader(Reader { conn, .. }) | Spare::Writer(conn)) = &spare;
+            let _ = conn.release_memory();
+            retired.push(spare);
         }
-        let _ = conn.execute_batch("PRAGMA shrink_memory");
-        retired.push(conn);
     }
-}
-
-/// On Windows a lock belongs to its handle: closing is harmless.
-#[cfg(not(unix))]
-pub fn retire(conns: impl IntoIterator<Item = Connection>) {
-    drop(conns.into_iter().collect::<Vec<_>>());
+    #[cfg(not(unix))]
+    drop(spares.into_iter().collect::<Vec<_>>());
 }
