@@ -29,8 +29,19 @@ const HISTORY_COLUMNS: &str = "entity_id, project_id, field_name, old_value, new
 
 /// Every status of SPEC §3.
 const ALL_STATUSES: [&str; 13] = [
-    "QUEUED", "BLOCKED", "IN_PROGRESS", "DONE", "IN_REVIEW", "REWORK", "COMPLETED", "CANCELLED", "SKIPPED",
-    "REJECTED", "INTERRUPTED", "ESCALATED", "WAITING_INPUT",
+    "QUEUED",
+    "BLOCKED",
+    "IN_PROGRESS",
+    "DONE",
+    "IN_REVIEW",
+    "REWORK",
+    "COMPLETED",
+    "CANCELLED",
+    "SKIPPED",
+    "REJECTED",
+    "INTERRUPTED",
+    "ESCALATED",
+    "WAITING_INPUT",
 ];
 
 /// One row's text columns, copied out as the addon does.
@@ -47,7 +58,9 @@ impl RawReader {
     fn read(&self, filter: &str, params: &[&dyn rusqlite::ToSql]) -> rusqlite::Result<usize> {
         self.conn.execute_batch("BEGIN")?;
         let mut n = 0;
-        let mut tasks = self.conn.prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE {filter}"))?;
+        let mut tasks = self
+            .conn
+            .prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE {filter}"))?;
         let rows = tasks.query_map(params, |r| texts(r, 8))?;
         for row in rows {
             n += black_box(row?).len();
@@ -141,21 +154,34 @@ fn main() {
     };
     let iterations: u32 = iterations.parse().expect("iterations is a number");
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let raw = RawReader { conn: Connection::open_with_flags(db, flags).expect("open the database") };
+    let raw = RawReader {
+        conn: Connection::open_with_flags(db, flags).expect("open the database"),
+    };
 
     let tracker = StepTracker::with_env(|_| None);
-    let source = Source { db_path: Some(PathBuf::from(db)), ..Source::default() };
+    let source = Source {
+        db_path: Some(PathBuf::from(db)),
+        ..Source::default()
+    };
     let presentation = Presentation::default();
     let running = BatchFilter::default();
     // one order's tasks in every status, as a board view of the order would ask
     let all_statuses = ALL_STATUSES.iter().map(|s| s.to_string()).collect();
-    let of_order = BatchFilter { order_id: Some(order.clone()), statuses: Some(all_statuses), task_ids: None };
+    let of_order = BatchFilter {
+        order_id: Some(order.clone()),
+        statuses: Some(all_statuses),
+        task_ids: None,
+    };
     if std::env::var_os("RAW_READ_PROFILE_MISS").is_some() {
         // for a profiler: only the core's single call after a commit
         let writer = Connection::open(db).expect("open a writer");
         writer.execute_batch("PRAGMA synchronous = OFF").expect("no fsync");
         time_after_commit_us(iterations, &writer, || {
-            black_box(tracker.task_step(project, task, &source, presentation, &Clock::system()).unwrap());
+            black_box(
+                tracker
+                    .task_step(project, task, &source, presentation, &Clock::system())
+                    .unwrap(),
+            );
         });
         return;
     }
@@ -163,51 +189,108 @@ fn main() {
         black_box(raw.read("project_id = ?1 AND id = ?2", &[project, task]).unwrap());
     });
     let core_single = time_us(iterations, || {
-        black_box(tracker.task_step(project, task, &source, presentation, &Clock::system()).unwrap());
+        black_box(
+            tracker
+                .task_step(project, task, &source, presentation, &Clock::system())
+                .unwrap(),
+        );
     });
     let batch_iterations = (iterations / 20).max(10);
     let raw_batch = time_us(batch_iterations, || {
-        black_box(raw.read("project_id = ?1 AND status = 'IN_PROGRESS'", &[project]).unwrap());
+        black_box(
+            raw.read("project_id = ?1 AND status = 'IN_PROGRESS'", &[project])
+                .unwrap(),
+        );
     });
     let core_batch = time_us(batch_iterations, || {
-        black_box(tracker.tasks_steps(project, &running, &source, presentation, &Clock::system()).unwrap());
+        black_box(
+            tracker
+                .tasks_steps(project, &running, &source, presentation, &Clock::system())
+                .unwrap(),
+        );
     });
     let raw_order = time_us(batch_iterations, || {
-        black_box(raw.read("project_id = ?1 AND order_id = ?2", &[project, order]).unwrap());
+        black_box(
+            raw.read("project_id = ?1 AND order_id = ?2", &[project, order])
+                .unwrap(),
+        );
     });
     let core_order = time_us(batch_iterations, || {
-        black_box(tracker.tasks_steps(project, &of_order, &source, presentation, &Clock::system()).unwrap());
+        black_box(
+            tracker
+                .tasks_steps(project, &of_order, &source, presentation, &Clock::system())
+                .unwrap(),
+        );
     });
 
     let writer = Connection::open(db).expect("open a writer");
-    writer.execute_batch("PRAGMA synchronous = OFF").expect("no fsync for the benchmark's own writes");
+    writer
+        .execute_batch("PRAGMA synchronous = OFF")
+        .expect("no fsync for the benchmark's own writes");
     let commits = (iterations / 20).max(20);
     let raw_single_miss = time_after_commit_us(commits, &writer, || {
         black_box(raw.read("project_id = ?1 AND id = ?2", &[project, task]).unwrap());
     });
     let core_single_miss = time_after_commit_us(commits, &writer, || {
-        black_box(tracker.task_step(project, task, &source, presentation, &Clock::system()).unwrap());
+        black_box(
+            tracker
+                .task_step(project, task, &source, presentation, &Clock::system())
+                .unwrap(),
+        );
     });
     let raw_batch_miss = time_after_commit_us(commits, &writer, || {
-        black_box(raw.read("project_id = ?1 AND status = 'IN_PROGRESS'", &[project]).unwrap());
+        black_box(
+            raw.read("project_id = ?1 AND status = 'IN_PROGRESS'", &[project])
+                .unwrap(),
+        );
     });
     let core_batch_miss = time_after_commit_us(commits, &writer, || {
-        black_box(tracker.tasks_steps(project, &running, &source, presentation, &Clock::system()).unwrap());
+        black_box(
+            tracker
+                .tasks_steps(project, &running, &source, presentation, &Clock::system())
+                .unwrap(),
+        );
     });
     let raw_order_miss = time_after_commit_us(commits, &writer, || {
-        black_box(raw.read("project_id = ?1 AND order_id = ?2", &[project, order]).unwrap());
+        black_box(
+            raw.read("project_id = ?1 AND order_id = ?2", &[project, order])
+                .unwrap(),
+        );
     });
     let core_order_miss = time_after_commit_us(commits, &writer, || {
-        black_box(tracker.tasks_steps(project, &of_order, &source, presentation, &Clock::system()).unwrap());
+        black_box(
+            tracker
+                .tasks_steps(project, &of_order, &source, presentation, &Clock::system())
+                .unwrap(),
+        );
     });
 
     let one = [task.clone()];
     let running_status = ["IN_PROGRESS".to_owned()];
-    let (statements_single, _) = statements_of(db, &Selection { project_id: project, task_ids: Some(&one), ..Selection::default() });
-    let (statements_batch, batch_tasks) =
-        statements_of(db, &Selection { project_id: project, statuses: Some(&running_status), ..Selection::default() });
-    let (statements_order, order_tasks) =
-        statements_of(db, &Selection { project_id: project, order_id: Some(order), ..Selection::default() });
+    let (statements_single, _) = statements_of(
+        db,
+        &Selection {
+            project_id: project,
+            task_ids: Some(&one),
+            ..Selection::default()
+        },
+    );
+    let (statements_batch, batch_tasks) = statements_of(
+        db,
+        &Selection {
+            project_id: project,
+            statuses: Some(&running_status),
+            ..Selection::default()
+        },
+    );
+    let (statements_order, order_tasks) = statements_of(
+        db,
+        &Selection {
+            project_id: project,
+            order_id: Some(order),
+            ..Selection::default()
+        },
+    );
     println!(
         "{{\"statements_single\":{statements_single},\"statements_batch\":{statements_batch},\"batch_tasks\":{batch_tasks},\
          \"statements_order\":{statements_order},\"order_tasks\":{order_tasks},\

@@ -51,7 +51,10 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
-        Error { code, message: message.into() }
+        Error {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn invalid_arg(message: impl Into<String>) -> Error {
@@ -77,7 +80,10 @@ impl Error {
                 }
                 _ => Error::new(ErrorCode::DbIo, format!("database error in {path}: {err}")),
             },
-            _ => Error::new(ErrorCode::Internal, format!("unexpected database error in {path}: {err}")),
+            _ => Error::new(
+                ErrorCode::Internal,
+                format!("unexpected database error in {path}: {err}"),
+            ),
         }
     }
 }

@@ -26,17 +26,32 @@ pub fn format_display(info: &DisplayFields<'_>, locale: Locale) -> String {
     let step = info.current_step.and_then(Step::from_name);
     // Numbers outside what a result can hold (from a hand-made or damaged
     // object) are ignored, not printed.
-    let total = info.total_steps.filter(|t| (1..=1000).contains(t)).unwrap_or(TOTAL_STEPS as i64);
-    let index = info.step_index.filter(|i| (0..total).contains(i)).or(step.map(|s| s.index() as i64));
+    let total = info
+        .total_steps
+        .filter(|t| (1..=1000).contains(t))
+        .unwrap_or(TOTAL_STEPS as i64);
+    let index = info
+        .step_index
+        .filter(|i| (0..total).contains(i))
+        .or(step.map(|s| s.index() as i64));
     match index {
         Some(index) if info.current_step.is_some() => {
-            let display = step.map(|s| s.display(locale)).or(info.current_step_display).or(info.current_step).unwrap_or("");
+            let display = step
+                .map(|s| s.display(locale))
+                .or(info.current_step_display)
+                .or(info.current_step)
+                .unwrap_or("");
             let percent = info
                 .progress_percent
                 .filter(|p| (0..=100).contains(p))
                 .or(step.map(|s| s.progress_percent() as i64))
                 .unwrap_or(0);
-            format!("[{}/{}] {display}{} ({percent}%)", index + 1, total, locale.running_suffix())
+            format!(
+                "[{}/{}] {display}{} ({percent}%)",
+                index + 1,
+                total,
+                locale.running_suffix()
+            )
         }
         _ => format!("[{}] {}", info.status.unwrap_or("UNKNOWN"), locale.not_running()),
     }
@@ -59,21 +74,40 @@ mod tests {
 
     #[test]
     fn the_spec_examples() {
-        assert_eq!(format_display(&running("execute_task", 3, 57), Locale::Ja), "[4/7] AI実行中 (57%)");
-        assert_eq!(format_display(&running("execute_task", 3, 57), Locale::En), "[4/7] Run AI (57%)");
-        let queued = DisplayFields { status: Some("QUEUED"), step_index: Some(-1), ..Default::default() };
+        assert_eq!(
+            format_display(&running("execute_task", 3, 57), Locale::Ja),
+            "[4/7] AI実行中 (57%)"
+        );
+        assert_eq!(
+            format_display(&running("execute_task", 3, 57), Locale::En),
+            "[4/7] Run AI (57%)"
+        );
+        let queued = DisplayFields {
+            status: Some("QUEUED"),
+            step_index: Some(-1),
+            ..Default::default()
+        };
         assert_eq!(format_display(&queued, Locale::Ja), "[QUEUED] 実行中でない");
         assert_eq!(format_display(&queued, Locale::En), "[QUEUED] Not running");
-        let failed = DisplayFields { error: Some("REPORT作成不可"), ..running("create_report", 4, 71) };
+        let failed = DisplayFields {
+            error: Some("REPORT作成不可"),
+            ..running("create_report", 4, 71)
+        };
         assert_eq!(format_display(&failed, Locale::Ja), "エラー: REPORT作成不可");
         assert_eq!(format_display(&failed, Locale::En), "Error: REPORT作成不可");
     }
 
     #[test]
     fn partial_results_still_format() {
-        let bare = DisplayFields { current_step: Some("file_lock"), ..Default::default() };
+        let bare = DisplayFields {
+            current_step: Some("file_lock"),
+            ..Default::default()
+        };
         assert_eq!(format_display(&bare, Locale::Ja), "[3/7] ファイルロック取得中 (42%)");
-        assert_eq!(format_display(&DisplayFields::default(), Locale::Ja), "[UNKNOWN] 実行中でない");
+        assert_eq!(
+            format_display(&DisplayFields::default(), Locale::Ja),
+            "[UNKNOWN] 実行中でない"
+        );
     }
 
     #[test]

@@ -6,8 +6,8 @@ use crate::db::read::TaskRecord;
 use crate::evidence::attempt::{Attempt, Entered};
 use crate::evidence::history::history_timeline;
 use crate::evidence::metadata::TaskMetadata;
-use crate::steps::{Step, StepEvent};
 use crate::status::{StatusClass, TaskStatus};
+use crate::steps::{Step, StepEvent};
 use crate::time::{parse_db_timestamp, Instant, Zone};
 use crate::timeline::{RunEnding, Timeline, Unmentioned};
 
@@ -118,7 +118,15 @@ pub fn infer(record: &TaskRecord, attempt: &Attempt, runs: Runs, zone: Zone) -> 
     .flatten()
     .max();
 
-    Inference { class, running, source, run, ending, started_at, last_updated }
+    Inference {
+        class,
+        running,
+        source,
+        run,
+        ending,
+        started_at,
+        last_updated,
+    }
 }
 
 /// No source had anything to say. A running task with history but no step
@@ -127,7 +135,11 @@ fn status_only(running: bool, has_history: bool) -> (Source, Option<Timeline>) {
     if !running {
         return (Source::Status, None);
     }
-    let (source, step) = if has_history { (Source::History, Step::AssignWorker) } else { (Source::Status, Step::GetTaskInfo) };
+    let (source, step) = if has_history {
+        (Source::History, Step::AssignWorker)
+    } else {
+        (Source::Status, Step::GetTaskInfo)
+    };
     let mut t = Timeline::new(Unmentioned::Completed);
     t.step_event(None, step, StepEvent::Start);
     (source, Some(t))

@@ -66,7 +66,9 @@ impl MemoKey {
 type Stamp = Option<(FileId, u64, Option<SystemTime>)>;
 
 fn stamp(path: &Path) -> Stamp {
-    std::fs::metadata(path).ok().map(|m| (FileId::of(&m), m.len(), m.modified().ok()))
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| (FileId::of(&m), m.len(), m.modified().ok()))
 }
 
 /// `path` if it exists; else its highest missing ancestor below `root`. Nothing
@@ -74,11 +76,15 @@ fn stamp(path: &Path) -> Stamp {
 /// `PROJECTS/` (say) watches every order's LOGS folder while there is none.
 /// Looks from the root down, remembering in `checked` what exists.
 fn highest_missing(path: &Path, root: &Path, checked: &mut HashMap<PathBuf, bool>) -> PathBuf {
-    let Ok(below) = path.strip_prefix(root) else { return path.to_path_buf() };
+    let Ok(below) = path.strip_prefix(root) else {
+        return path.to_path_buf();
+    };
     let mut at = root.to_path_buf();
     for component in below.components() {
         at.push(component);
-        let exists = *checked.entry(at.clone()).or_insert_with(|| std::fs::symlink_metadata(&at).is_ok());
+        let exists = *checked
+            .entry(at.clone())
+            .or_insert_with(|| std::fs::symlink_metadata(&at).is_ok());
         if !exists {
             return at;
         }
@@ -103,12 +109,17 @@ impl DatabaseFiles {
     pub fn of(db_path: &Path, db: FileStamp) -> DatabaseFiles {
         let mut wal = db_path.as_os_str().to_owned();
         wal.push("-wal");
-        DatabaseFiles { db, wal: stamp(Path::new(&wal)) }
+        DatabaseFiles {
+            db,
+            wal: stamp(Path::new(&wal)),
+        }
     }
 
     /// Whether both had been still for [`SETTLE`]: any later write would change their mtime.
     fn settled(&self) -> bool {
-        let Some(limit) = SystemTime::now().checked_sub(SETTLE) else { return false };
+        let Some(limit) = SystemTime::now().checked_sub(SETTLE) else {
+            return false;
+        };
         let still = |m: Option<SystemTime>| m.is_some_and(|m| m < limit);
         still(self.db.1) && self.wal.as_ref().is_none_or(|(_, _, m)| still(*m))
     }
@@ -188,7 +199,13 @@ impl ReadMemo {
             self.tasks_held = 0;
         }
         self.tasks_held += evaluated.len();
-        if let Some(old) = self.entries.insert(key, Remembered { evaluated: evaluated.to_vec(), stamps }) {
+        if let Some(old) = self.entries.insert(
+            key,
+            Remembered {
+                evaluated: evaluated.to_vec(),
+                stamps,
+            },
+        ) {
             self.tasks_held -= old.evaluated.len();
         }
     }

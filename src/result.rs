@@ -88,11 +88,20 @@ impl ExecutionStepInfo {
     }
 
     /// The result for a task from what was inferred about it.
-    pub fn build(task: &TaskRow, inference: &Inference, presentation: Presentation, clock: &Clock) -> ExecutionStepInfo {
+    pub fn build(
+        task: &TaskRow,
+        inference: &Inference,
+        presentation: Presentation,
+        clock: &Clock,
+    ) -> ExecutionStepInfo {
         let locale = presentation.locale;
         let run = inference.run.as_ref();
         let reached = run.and_then(|r| r.current());
-        let current = if inference.running { reached.or(Some(Step::GetTaskInfo)) } else { None };
+        let current = if inference.running {
+            reached.or(Some(Step::GetTaskInfo))
+        } else {
+            None
+        };
         let failure = run.and_then(|r| match r.outcome() {
             Outcome::Failed { step, message, .. } => Some((*step, message.as_str())),
             _ => None,
@@ -116,7 +125,13 @@ impl ExecutionStepInfo {
 
         let completed_steps = presentation.verbose.then(|| {
             let before = current.map_or(0, Step::index);
-            Step::ALL[..before].iter().map(|s| StepRef { step: s.name(), display: s.display(locale) }).collect()
+            Step::ALL[..before]
+                .iter()
+                .map(|s| StepRef {
+                    step: s.name(),
+                    display: s.display(locale),
+                })
+                .collect()
         });
         let steps = presentation.verbose.then(|| match run {
             Some(run) => run
@@ -132,7 +147,11 @@ impl ExecutionStepInfo {
                 })
                 .collect(),
             None => {
-                let status = if inference.class == StatusClass::Finished { StepStatus::Completed } else { StepStatus::Pending };
+                let status = if inference.class == StatusClass::Finished {
+                    StepStatus::Completed
+                } else {
+                    StepStatus::Pending
+                };
                 Step::ALL
                     .iter()
                     .map(|s| StepReport {
@@ -152,7 +171,8 @@ impl ExecutionStepInfo {
             task_id: task.id.clone(),
             order_id: task.order_id.clone(),
             current_step: current.map(Step::name),
-            current_step_display: current.map_or_else(|| locale.not_running().to_owned(), |s| s.display(locale).to_owned()),
+            current_step_display: current
+                .map_or_else(|| locale.not_running().to_owned(), |s| s.display(locale).to_owned()),
             step_index: current.map_or(-1, |s| s.index() as i32),
             total_steps: TOTAL_STEPS as u32,
             progress_percent,

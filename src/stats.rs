@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use crate::locale::Locale;
 use crate::steps::{Step, TOTAL_STEPS};
-use crate::timeline::{RunEnding, StepStatus, Timeline};
 use crate::time::Instant;
+use crate::timeline::{RunEnding, StepStatus, Timeline};
 
 /// How many of the slowest runs each step lists.
 pub const SLOWEST_LISTED: usize = 5;
@@ -40,12 +40,16 @@ pub struct StepDurationStats {
 
 /// The finished steps of a run, as samples.
 pub fn samples_of<'a>(task_id: &'a str, run: &Timeline, now: Instant) -> impl Iterator<Item = DurationSample> + 'a {
-    run.spans(RunEnding::Live, now).into_iter().filter_map(move |span| match (span.status, span.duration_ms) {
-        (StepStatus::Completed, Some(duration_ms)) => {
-            Some(DurationSample { step: span.step, task_id: task_id.to_owned(), duration_ms })
-        }
-        _ => None,
-    })
+    run.spans(RunEnding::Live, now)
+        .into_iter()
+        .filter_map(move |span| match (span.status, span.duration_ms) {
+            (StepStatus::Completed, Some(duration_ms)) => Some(DurationSample {
+                step: span.step,
+                task_id: task_id.to_owned(),
+                duration_ms,
+            }),
+            _ => None,
+        })
 }
 
 /// One entry per step, in pipeline order (count 0 where no run finished it).
@@ -58,7 +62,11 @@ pub fn summarize(samples: &[DurationSample], locale: Locale) -> Vec<StepDuration
         .iter()
         .zip(by_step)
         .map(|(step, mut runs)| {
-            runs.sort_by(|a, b| b.duration_ms.cmp(&a.duration_ms).then_with(|| a.task_id.cmp(&b.task_id)));
+            runs.sort_by(|a, b| {
+                b.duration_ms
+                    .cmp(&a.duration_ms)
+                    .then_with(|| a.task_id.cmp(&b.task_id))
+            });
             let mut sorted: Vec<u64> = runs.iter().map(|s| s.duration_ms).collect();
             sorted.reverse();
             let count = sorted.len();
@@ -74,7 +82,10 @@ pub fn summarize(samples: &[DurationSample], locale: Locale) -> Vec<StepDuration
                 slowest: runs
                     .iter()
                     .take(SLOWEST_LISTED)
-                    .map(|s| SlowRun { task_id: s.task_id.clone(), duration_ms: s.duration_ms })
+                    .map(|s| SlowRun {
+                        task_id: s.task_id.clone(),
+                        duration_ms: s.duration_ms,
+                    })
                     .collect(),
             }
         })
@@ -97,13 +108,26 @@ mod tests {
     #[test]
     fn percentiles_are_nearest_rank_and_slowest_come_first() {
         let samples: Vec<DurationSample> = (1..=20)
-            .map(|i| DurationSample { step: Step::ExecuteTask, task_id: format!("TASK_{i}"), duration_ms: i * 1000 })
+            .map(|i| DurationSample {
+                step: Step::ExecuteTask,
+                task_id: format!("TASK_{i}"),
+                duration_ms: i * 1000,
+            })
             .collect();
         let stats = summarize(&samples, Locale::Ja);
         assert_eq!(stats.len(), 7);
         let ai = &stats[3];
-        assert_eq!((ai.count, ai.mean_ms, ai.p50_ms, ai.p95_ms, ai.max_ms), (20, 10_500, 10_000, 19_000, 20_000));
-        assert_eq!(ai.slowest[0], SlowRun { task_id: "TASK_20".into(), duration_ms: 20_000 });
+        assert_eq!(
+            (ai.count, ai.mean_ms, ai.p50_ms, ai.p95_ms, ai.max_ms),
+            (20, 10_500, 10_000, 19_000, 20_000)
+        );
+        assert_eq!(
+            ai.slowest[0],
+            SlowRun {
+                task_id: "TASK_20".into(),
+                duration_ms: 20_000
+            }
+        );
         assert_eq!(ai.slowest.len(), SLOWEST_LISTED);
         assert_eq!((stats[0].count, stats[0].p95_ms), (0, 0));
     }

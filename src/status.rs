@@ -62,13 +62,10 @@ impl TaskStatus {
             TaskStatus::Rework => StatusClass::Rework,
             TaskStatus::Queued | TaskStatus::Blocked => StatusClass::Waiting,
             TaskStatus::Done | TaskStatus::InReview | TaskStatus::Completed => StatusClass::Finished,
-            TaskStatus::Interrupted | TaskStatus::Escalated | TaskStatus::WaitingInput => {
-                StatusClass::Stopped
+            TaskStatus::Interrupted | TaskStatus::Escalated | TaskStatus::WaitingInput => StatusClass::Stopped,
+            TaskStatus::Cancelled | TaskStatus::Skipped | TaskStatus::Rejected | TaskStatus::Unknown(_) => {
+                StatusClass::Inactive
             }
-            TaskStatus::Cancelled
-            | TaskStatus::Skipped
-            | TaskStatus::Rejected
-            | TaskStatus::Unknown(_) => StatusClass::Inactive,
         }
     }
 }

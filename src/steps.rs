@@ -86,12 +86,22 @@ impl Step {
             "get_task_info" | "permission_profile" => Step::GetTaskInfo,
             "assign_worker" | "file_lock_cleanup" => Step::AssignWorker,
             "file_lock" | "file_lock_check" => Step::FileLock,
-            "execute_task" | "create_checkpoint" | "create_snapshot" | "migration_safety_check"
-            | "docs_selector" | "self_verification" => Step::ExecuteTask,
-            "create_report" | "static_analysis" | "destructive_sql_check"
-            | "convert_report_to_html" => Step::CreateReport,
-            "update_status_done" | "file_lock_release" | "record_bug_fix" | "check_successors"
-            | "auto_kick" | "bug_learning" | "verification_history" => Step::UpdateStatusDone,
+            "execute_task"
+            | "create_checkpoint"
+            | "create_snapshot"
+            | "migration_safety_check"
+            | "docs_selector"
+            | "self_verification" => Step::ExecuteTask,
+            "create_report" | "static_analysis" | "destructive_sql_check" | "convert_report_to_html" => {
+                Step::CreateReport
+            }
+            "update_status_done"
+            | "file_lock_release"
+            | "record_bug_fix"
+            | "check_successors"
+            | "auto_kick"
+            | "bug_learning"
+            | "verification_history" => Step::UpdateStatusDone,
             "auto_review" => Step::AutoReview,
             _ => return None,
         };

@@ -9,8 +9,8 @@
 //! Everything this product outputs is RFC 3339 with an offset, in the reader's zone.
 
 use chrono::{
-    DateTime, Datelike, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat,
-    TimeZone, Utc,
+    DateTime, Datelike, FixedOffset, Local, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeZone,
+    Utc,
 };
 
 /// A point in time. All evidence is compared in UTC.
@@ -53,9 +53,7 @@ impl Zone {
     pub fn format(self, t: Instant) -> String {
         match self {
             Zone::Local => t.with_timezone(&Local).to_rfc3339_opts(SecondsFormat::AutoSi, false),
-            Zone::Fixed(offset) => {
-                t.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::AutoSi, false)
-            }
+            Zone::Fixed(offset) => t.with_timezone(&offset).to_rfc3339_opts(SecondsFormat::AutoSi, false),
         }
     }
 }
@@ -69,7 +67,10 @@ pub struct Clock {
 
 impl Clock {
     pub fn system() -> Clock {
-        Clock { zone: Zone::Local, now: Utc::now() }
+        Clock {
+            zone: Zone::Local,
+            now: Utc::now(),
+        }
     }
 }
 
@@ -101,7 +102,10 @@ pub fn parse_log_timestamp(text: &str, zone: Zone) -> Option<Instant> {
 
 /// The launch stamp of a log file name (`YYYYMMDD_HHMMSS`), local time.
 pub fn parse_log_file_stamp(stamp: &str, zone: Zone) -> Option<Instant> {
-    NaiveDateTime::parse_from_str(stamp, "%Y%m%d_%H%M%S").ok().map(|naive| zone.from_local(naive)).and_then(showable)
+    NaiveDateTime::parse_from_str(stamp, "%Y%m%d_%H%M%S")
+        .ok()
+        .map(|naive| zone.from_local(naive))
+        .and_then(showable)
 }
 
 /// `t` if it can be shown as RFC 3339 (four-digit year) in every zone, that is
@@ -115,7 +119,8 @@ fn showable(t: Instant) -> Option<Instant> {
 /// Whether `text` ends in `Z` or a `±hh:mm` offset (only then can it be RFC 3339).
 fn has_offset(text: &str) -> bool {
     let b = text.as_bytes();
-    matches!(b.last(), Some(b'Z' | b'z')) || (b.len() >= 6 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':')
+    matches!(b.last(), Some(b'Z' | b'z'))
+        || (b.len() >= 6 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':')
 }
 
 fn parse_naive(text: &str) -> Option<NaiveDateTime> {
@@ -131,10 +136,15 @@ fn parse_naive_exact(text: &str) -> Option<NaiveDateTime> {
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b' ' | b'T') || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let digits = |d: &[u8]| d.iter().try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')));
+    let digits = |d: &[u8]| {
+        d.iter()
+            .try_fold(0u32, |n, &c| c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0')))
+    };
     let nanos = match &b[19..] {
         [] => 0,
-        [b'.', fraction @ ..] if (1..=9).contains(&fraction.len()) => digits(fraction)? * 10u32.pow(9 - fraction.len() as u32),
+        [b'.', fraction @ ..] if (1..=9).contains(&fraction.len()) => {
+            digits(fraction)? * 10u32.pow(9 - fraction.len() as u32)
+        }
         _ => return None,
     };
     let date = NaiveDate::from_ymd_opt(digits(&b[0..4])? as i32, digits(&b[5..7])?, digits(&b[8..10])?)?;
@@ -212,10 +222,19 @@ mod tests {
     #[test]
     fn log_times_and_file_stamps_are_local() {
         let jst = Zone::japan();
-        assert_eq!(parse_log_timestamp("2026-10-24 10:51:49", jst), Some(utc("2026-10-24T01:51:49Z")));
-        assert_eq!(parse_log_file_stamp("20261024_105149", jst), Some(utc("2026-10-24T01:51:49Z")));
+        assert_eq!(
+            parse_log_timestamp("2026-10-24 10:51:49", jst),
+            Some(utc("2026-10-24T01:51:49Z"))
+        );
+        assert_eq!(
+            parse_log_file_stamp("20261024_105149", jst),
+            Some(utc("2026-10-24T01:51:49Z"))
+        );
         assert_eq!(parse_log_file_stamp("2026102_105149x", jst), None);
-        assert_eq!(parse_log_timestamp("9999-12-31 23:59:59", Zone::Fixed(FixedOffset::west_opt(3600).unwrap())), None);
+        assert_eq!(
+            parse_log_timestamp("9999-12-31 23:59:59", Zone::Fixed(FixedOffset::west_opt(3600).unwrap())),
+            None
+        );
         assert_eq!(parse_log_file_stamp("00000101_000000", jst), None);
     }
 
@@ -223,7 +242,10 @@ mod tests {
     fn output_is_rfc3339_with_the_zone_offset() {
         let jst = Zone::japan();
         assert_eq!(jst.format(utc("2026-10-24T01:51:49Z")), "2026-10-24T10:51:49+09:00");
-        assert_eq!(jst.format(utc("2026-10-24T01:51:49.250Z")), "2026-10-24T10:51:49.250+09:00");
+        assert_eq!(
+            jst.format(utc("2026-10-24T01:51:49.250Z")),
+            "2026-10-24T10:51:49.250+09:00"
+        );
     }
 
     #[test]

@@ -16,8 +16,14 @@ pub enum Outcome {
     /// No terminal event yet: still going, or the worker died.
     #[default]
     Open,
-    Completed { at: Option<Instant> },
-    Failed { step: Step, message: String, at: Option<Instant> },
+    Completed {
+        at: Option<Instant>,
+    },
+    Failed {
+        step: Step,
+        message: String,
+        at: Option<Instant>,
+    },
 }
 
 /// What to make of steps nobody mentioned before the current one.
@@ -96,7 +102,10 @@ pub struct Timeline {
 
 impl Timeline {
     pub fn new(unmentioned: Unmentioned) -> Timeline {
-        Timeline { unmentioned, ..Timeline::default() }
+        Timeline {
+            unmentioned,
+            ..Timeline::default()
+        }
     }
 
     /// A step (or one of its sub-steps) said something.
@@ -192,16 +201,12 @@ impl Timeline {
                 Some(c) if i < c => self.passed_status(marks),
                 Some(c) if i == c => match (&self.outcome, ending) {
                     (Outcome::Failed { .. }, _) => StepStatus::Failed,
-                    (Outcome::Completed { .. }, _) | (Outcome::Open, RunEnding::Finished) => {
-                        self.passed_status(marks)
-                    }
+                    (Outcome::Completed { .. }, _) | (Outcome::Open, RunEnding::Finished) => self.passed_status(marks),
                     (Outcome::Open, RunEnding::Live) => StepStatus::InProgress,
                     (Outcome::Open, RunEnding::Stopped) => StepStatus::Failed,
                 },
                 Some(_) => match (&self.outcome, ending) {
-                    (Outcome::Completed { .. }, _) | (Outcome::Open, RunEnding::Finished) => {
-                        StepStatus::Skipped
-                    }
+                    (Outcome::Completed { .. }, _) | (Outcome::Open, RunEnding::Finished) => StepStatus::Skipped,
                     _ => StepStatus::Pending,
                 },
             };
@@ -227,7 +232,13 @@ impl Timeline {
             } else {
                 (started_at, ended_at)
             };
-            StepSpan { step, status, started_at, ended_at, duration_ms }
+            StepSpan {
+                step,
+                status,
+                started_at,
+                ended_at,
+                duration_ms,
+            }
         })
     }
 
@@ -266,7 +277,15 @@ mod tests {
         let spans = t.spans(RunEnding::Live, at(63).unwrap());
         assert_eq!(
             statuses(&spans),
-            ["completed", "completed", "skipped", "in_progress", "pending", "pending", "pending"]
+            [
+                "completed",
+                "completed",
+                "skipped",
+                "in_progress",
+                "pending",
+                "pending",
+                "pending"
+            ]
         );
         // assign_worker ends at its own last line, which comes after file_lock began
         assert_eq!(spans[1].ended_at, at(2));
@@ -283,13 +302,21 @@ mod tests {
         assert_eq!(t.current(), Some(Step::CreateReport));
         assert_eq!(
             t.outcome(),
-            &Outcome::Failed { step: Step::CreateReport, message: "REPORT作成不可".into(), at: at(5) }
+            &Outcome::Failed {
+                step: Step::CreateReport,
+                message: "REPORT作成不可".into(),
+                at: at(5)
+            }
         );
         let spans = t.spans(RunEnding::Stopped, at(100).unwrap());
         assert_eq!(spans[4].status, StepStatus::Failed);
         assert_eq!(spans[4].duration_ms, Some(1000));
         assert_eq!(spans[5].status, StepStatus::Pending);
-        assert_eq!(spans[0].status, StepStatus::Skipped, "a log that never mentions a step skipped it");
+        assert_eq!(
+            spans[0].status,
+            StepStatus::Skipped,
+            "a log that never mentions a step skipped it"
+        );
     }
 
     #[test]

@@ -41,7 +41,11 @@ pub struct Source {
 
 impl Default for Source {
     fn default() -> Source {
-        Source { db_path: None, user_data_dir: None, busy_timeout: DEFAULT_BUSY_TIMEOUT }
+        Source {
+            db_path: None,
+            user_data_dir: None,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+        }
     }
 }
 
@@ -99,7 +103,12 @@ impl StepTracker {
 
     /// A tracker with its own view of the environment.
     pub fn with_env(env: impl Fn(&str) -> Option<OsString> + Send + Sync + 'static) -> StepTracker {
-        StepTracker { pool: ConnectionPool::new(), logs: LogCache::new(), roots: Mutex::default(), env: Box::new(env) }
+        StepTracker {
+            pool: ConnectionPool::new(),
+            logs: LogCache::new(),
+            roots: Mutex::default(),
+            env: Box::new(env),
+        }
     }
 
     pub fn log_cache(&self) -> &LogCache {
@@ -127,7 +136,11 @@ impl StepTracker {
         check_id("projectId", project_id)?;
         check_id("taskId", task_id)?;
         let ids = [task_id.to_owned()];
-        let selection = Selection { project_id, task_ids: Some(&ids), ..Selection::default() };
+        let selection = Selection {
+            project_id,
+            task_ids: Some(&ids),
+            ..Selection::default()
+        };
         let evaluated = self.evaluate(&selection, source, clock)?;
         Ok(match evaluated.first() {
             Some(e) => ExecutionStepInfo::build(&e.record.task, &e.inference, presentation, clock),
@@ -145,11 +158,20 @@ impl StepTracker {
         clock: &Clock,
     ) -> Result<Vec<ExecutionStepInfo>> {
         let evaluated = self.evaluate_batch(project_id, filter, source, clock)?;
-        Ok(evaluated.iter().map(|e| ExecutionStepInfo::build(&e.record.task, &e.inference, presentation, clock)).collect())
+        Ok(evaluated
+            .iter()
+            .map(|e| ExecutionStepInfo::build(&e.record.task, &e.inference, presentation, clock))
+            .collect())
     }
 
     /// The tasks a batch covers, evaluated, most recently updated first.
-    pub fn evaluate_batch(&self, project_id: &str, filter: &BatchFilter, source: &Source, clock: &Clock) -> Result<Vec<Evaluated>> {
+    pub fn evaluate_batch(
+        &self,
+        project_id: &str,
+        filter: &BatchFilter,
+        source: &Source,
+        clock: &Clock,
+    ) -> Result<Vec<Evaluated>> {
         check_id("projectId", project_id)?;
         for id in filter.task_ids.iter().flatten() {
             check_id("taskIds[]", id)?;
@@ -168,9 +190,18 @@ impl StepTracker {
         };
         let mut evaluated = self.evaluate(&selection, source, clock)?;
         let updated = |e: &Evaluated| {
-            e.record.task.updated_at.as_deref().and_then(|t| parse_db_timestamp(t, clock.zone)).or(e.inference.last_updated)
+            e.record
+                .task
+                .updated_at
+                .as_deref()
+                .and_then(|t| parse_db_timestamp(t, clock.zone))
+                .or(e.inference.last_updated)
         };
-        evaluated.sort_by(|a, b| updated(b).cmp(&updated(a)).then_with(|| a.record.task.id.cmp(&b.record.task.id)));
+        evaluated.sort_by(|a, b| {
+            updated(b)
+                .cmp(&updated(a))
+                .then_with(|| a.record.task.id.cmp(&b.record.task.id))
+        });
         Ok(evaluated)
     }
 
@@ -185,7 +216,11 @@ impl StepTracker {
     ) -> Result<Vec<StepDurationStats>> {
         check_id("projectId", project_id)?;
         let location = self.locate(source)?;
-        let selection = Selection { project_id, order_id: filter.order_id.as_deref(), ..Selection::default() };
+        let selection = Selection {
+            project_id,
+            order_id: filter.order_id.as_deref(),
+            ..Selection::default()
+        };
         let records = self.read(&location, &selection, source, clock)?;
         let mut logs = LogIndex::new(self.canonical_root(&location.user_data_dir));
         let since = |began: Option<Instant>| filter.since.is_none_or(|s| began.is_some_and(|b| b >= s));
@@ -199,7 +234,11 @@ impl StepTracker {
                 }
                 continue;
             }
-            for file in logs.task_logs(record, clock).iter().filter(|f| since(Some(f.launched_at))) {
+            for file in logs
+                .task_logs(record, clock)
+                .iter()
+                .filter(|f| since(Some(f.launched_at)))
+            {
                 if let Ok(run) = self.logs.timeline(&file.path, clock.zone) {
                     samples.extend(samples_of(task_id, &run, clock.now));
                 }
@@ -235,12 +274,23 @@ impl StepTracker {
             return Err(Error::invalid_arg("detail must not contain NUL characters"));
         }
         if detail.is_some_and(|d| d.len() > MAX_DETAIL_LEN) {
-            return Err(Error::invalid_arg(format!("detail is longer than {MAX_DETAIL_LEN} bytes")));
+            return Err(Error::invalid_arg(format!(
+                "detail is longer than {MAX_DETAIL_LEN} bytes"
+            )));
         }
         let location = self.locate(source)?;
-        let new_event = NewStepEvent { project_id, task_id, step, event, detail, recorded_at: clock.now };
+        let new_event = NewStepEvent {
+            project_id,
+            task_id,
+            step,
+            event,
+            detail,
+            recorded_at: clock.now,
+        };
         let path = &location.db_path;
-        self.pool.with_writer(path, source.busy_timeout, |conn| record_step_event(conn, path, &new_event))
+        self.pool.with_writer(path, source.busy_timeout, |conn| {
+            record_step_event(conn, path, &new_event)
+        })
     }
 
     /// Reads the selected tasks and infers each one's state. An evaluation
@@ -296,7 +346,12 @@ impl StepTracker {
                 let log = log_path.as_ref().and_then(|p| self.logs.timeline(p, clock.zone).ok());
                 let inference = infer(&record, &attempt, Runs { recorded, log }, clock.zone);
                 let logs_dir = logs.dir_of(&record, clock);
-                Evaluated { record: Arc::new(record), inference, log_path, logs_dir }
+                Evaluated {
+                    record: Arc::new(record),
+                    inference,
+                    log_path,
+                    logs_dir,
+                }
             })
             .collect()
     }
@@ -315,7 +370,13 @@ impl StepTracker {
         Some(root)
     }
 
-    fn read(&self, location: &Location, selection: &Selection<'_>, source: &Source, clock: &Clock) -> Result<Vec<TaskRecord>> {
+    fn read(
+        &self,
+        location: &Location,
+        selection: &Selection<'_>,
+        source: &Source,
+        clock: &Clock,
+    ) -> Result<Vec<TaskRecord>> {
         self.pool.with_reader(&location.db_path, source.busy_timeout, |reader| {
             read_tasks(reader, &location.db_path, selection, clock.zone)
         })
@@ -347,7 +408,11 @@ struct OrderLogs {
 
 impl LogIndex {
     fn new(root: Option<PathBuf>) -> LogIndex {
-        LogIndex { root, by_order: HashMap::new(), has_results: HashMap::new() }
+        LogIndex {
+            root,
+            by_order: HashMap::new(),
+            has_results: HashMap::new(),
+        }
     }
 
     fn order_logs(&mut self, record: &TaskRecord, clock: &Clock) -> Option<&OrderLogs> {
@@ -356,13 +421,24 @@ impl LogIndex {
         let has_results = *self.has_results.entry(project.clone()).or_insert_with(|| {
             is_safe_component(project) && root.join("PROJECTS").join(project).join("RESULT").is_dir()
         });
-        Some(self.by_order.entry((project.clone(), order.clone())).or_insert_with(|| {
-            let found = if has_results { logs_dir(root, project, order) } else { None };
-            let by_task = found.as_deref().map(|d| scan_logs(d, root, clock.zone)).unwrap_or_default();
-            // Where the folder will be, for a watcher to notice it appear.
-            let dir = found.or_else(|| expected_logs_dir(root, project, order));
-            OrderLogs { dir, by_task }
-        }))
+        Some(
+            self.by_order
+                .entry((project.clone(), order.clone()))
+                .or_insert_with(|| {
+                    let found = if has_results {
+                        logs_dir(root, project, order)
+                    } else {
+                        None
+                    };
+                    let by_task = found
+                        .as_deref()
+                        .map(|d| scan_logs(d, root, clock.zone))
+                        .unwrap_or_default();
+                    // Where the folder will be, for a watcher to notice it appear.
+                    let dir = found.or_else(|| expected_logs_dir(root, project, order));
+                    OrderLogs { dir, by_task }
+                }),
+        )
     }
 
     /// The LOGS folder of the task's order (where it will be, if it does not exist yet).
@@ -373,7 +449,9 @@ impl LogIndex {
     /// The task's logs, oldest first (none if its ids cannot name a folder).
     fn task_logs(&mut self, record: &TaskRecord, clock: &Clock) -> &[LogFile] {
         let task_id = record.task.id.clone();
-        self.order_logs(record, clock).and_then(|o| o.by_task.get(&task_id)).map_or(&[], Vec::as_slice)
+        self.order_logs(record, clock)
+            .and_then(|o| o.by_task.get(&task_id))
+            .map_or(&[], Vec::as_slice)
     }
 }
 

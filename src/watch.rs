@@ -12,7 +12,6 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-
 use crate::db::pool::{database_file, Reader};
 use crate::db::read::in_read_transaction;
 use crate::db::snapshot::journal_of;
@@ -90,7 +89,14 @@ impl Watch {
             check_id("taskIds[]", id)?;
         }
         let db_path = tracker.locate(&spec.source)?.db_path;
-        Ok(Watch { spec, db_path, version_conn: None, seen: None, reported: HashMap::new(), failing: None })
+        Ok(Watch {
+            spec,
+            db_path,
+            version_conn: None,
+            seen: None,
+            reported: HashMap::new(),
+            failing: None,
+        })
     }
 
     /// The database being watched.
@@ -130,20 +136,35 @@ impl Watch {
             Some(seen) => seen.logs.iter().map(|(p, _)| (p.clone(), stamp(p))).collect(),
             None => Vec::new(),
         };
-        let probe = Fingerprint { db, db_stamp: stamp(&self.db_path), journal: stamp(&journal_of(&self.db_path)), data_version, logs };
+        let probe = Fingerprint {
+            db,
+            db_stamp: stamp(&self.db_path),
+            journal: stamp(&journal_of(&self.db_path)),
+            data_version,
+            logs,
+        };
         if self.seen.as_ref() == Some(&probe) {
             return Ok(Vec::new());
         }
 
         let spec = &self.spec;
         let evaluated = tracker.evaluate_batch(&spec.project_id, &spec.filter, &spec.source, clock)?;
-        let mut current: Vec<ExecutionStepInfo> =
-            evaluated.iter().map(|e| ExecutionStepInfo::build(&e.record.task, &e.inference, spec.presentation, clock)).collect();
+        let mut current: Vec<ExecutionStepInfo> = evaluated
+            .iter()
+            .map(|e| ExecutionStepInfo::build(&e.record.task, &e.inference, spec.presentation, clock))
+            .collect();
         // Tasks that left the selection get one last report with their final state.
-        let departed: Vec<String> =
-            self.reported.keys().filter(|id| !current.iter().any(|c| &c.task_id == *id)).cloned().collect();
+        let departed: Vec<String> = self
+            .reported
+            .keys()
+            .filter(|id| !current.iter().any(|c| &c.task_id == *id))
+            .cloned()
+            .collect();
         if !departed.is_empty() {
-            let filter = BatchFilter { task_ids: Some(departed.clone()), ..BatchFilter::default() };
+            let filter = BatchFilter {
+                task_ids: Some(departed.clone()),
+                ..BatchFilter::default()
+            };
             let finals = tracker.tasks_steps(&spec.project_id, &filter, &spec.source, spec.presentation, clock)?;
             for id in &departed {
                 let last = finals
@@ -177,7 +198,16 @@ impl Watch {
         logs.sort();
         logs.dedup();
         // Fresh stamps: anything that moved while we read is seen next tick.
-        self.seen = Some(Fingerprint { logs: logs.into_iter().map(|p| { let s = stamp(&p); (p, s) }).collect(), ..probe });
+        self.seen = Some(Fingerprint {
+            logs: logs
+                .into_iter()
+                .map(|p| {
+                    let s = stamp(&p);
+                    (p, s)
+                })
+                .collect(),
+            ..probe
+        });
         Ok(changes)
     }
 
@@ -201,7 +231,10 @@ impl Watch {
         if self.version_conn.is_none() {
             let mut reader = Reader::open(path)?;
             reader.busy_timeout = self.spec.source.busy_timeout;
-            reader.conn.busy_timeout(reader.busy_timeout).map_err(|e| Error::from_sqlite(e, path))?;
+            reader
+                .conn
+                .busy_timeout(reader.busy_timeout)
+                .map_err(|e| Error::from_sqlite(e, path))?;
             self.version_conn = Some((db, reader));
         }
         let (_, reader) = self.version_conn.as_mut().expect("just opened");
@@ -212,9 +245,11 @@ impl Watch {
 
 /// The LOGS folders and log files a change to the watched tasks would touch.
 fn watched_logs(evaluated: &[Evaluated]) -> Vec<PathBuf> {
-    evaluated.iter().flat_map(|e| e.logs_dir.iter().chain(e.log_path.iter()).cloned()).collect()
+    evaluated
+        .iter()
+        .flat_map(|e| e.logs_dir.iter().chain(e.log_path.iter()).cloned())
+        .collect()
 }
-
 
 /// A result without what changes by itself: the in-progress step's growing duration.
 fn settled(info: &ExecutionStepInfo) -> ExecutionStepInfo {

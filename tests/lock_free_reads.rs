@@ -47,11 +47,20 @@ fn every_batch_sees_a_whole_commit_while_a_writer_commits_nonstop() {
         let mut batches = 0;
         while !done.load(Ordering::SeqCst) {
             let infos = tracker
-                .tasks_steps(PROJECT, &BatchFilter::default(), &f.source(), Presentation::default(), &clock(NOW))
+                .tasks_steps(
+                    PROJECT,
+                    &BatchFilter::default(),
+                    &f.source(),
+                    Presentation::default(),
+                    &clock(NOW),
+                )
                 .expect("a read while the writer commits");
             assert_eq!(infos.len(), TASKS);
             let first = infos[0].assignee.clone();
-            assert!(infos.iter().all(|i| i.assignee == first), "a batch mixed two commits: {first:?}");
+            assert!(
+                infos.iter().all(|i| i.assignee == first),
+                "a batch mixed two commits: {first:?}"
+            );
             batches += 1;
         }
         (writer.join().unwrap(), batches)
@@ -70,10 +79,14 @@ fn a_journal_left_behind_is_a_busy_error_within_the_timeout_not_a_hang() {
     let journal = f.db_path.with_file_name("aipm.db-journal");
     std::fs::write(&journal, vec![0xd9u8; 512]).unwrap();
     let started = Instant::now();
-    let err = tracker.task_step(PROJECT, "TASK_0001", &source, Presentation::default(), &clock(NOW)).unwrap_err();
+    let err = tracker
+        .task_step(PROJECT, "TASK_0001", &source, Presentation::default(), &clock(NOW))
+        .unwrap_err();
     assert_eq!(err.code.as_str(), "ERR_DB_BUSY");
     assert!(started.elapsed() < Duration::from_secs(2));
     std::fs::remove_file(&journal).unwrap();
-    let info = tracker.task_step(PROJECT, "TASK_0001", &source, Presentation::default(), &clock(NOW)).unwrap();
+    let info = tracker
+        .task_step(PROJECT, "TASK_0001", &source, Presentation::default(), &clock(NOW))
+        .unwrap();
     assert_eq!(info.assignee.as_deref(), Some("Worker 0"));
 }

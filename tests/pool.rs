@@ -32,8 +32,9 @@ fn many_calls_at_once_keep_all_their_connections() {
             s.spawn(|| {
                 barrier.wait();
                 for _ in 0..20 {
-                    let info =
-                        tracker.task_step(PROJECT, "TASK_2002", &f.source(), Presentation::default(), &clock(NOW)).unwrap();
+                    let info = tracker
+                        .task_step(PROJECT, "TASK_2002", &f.source(), Presentation::default(), &clock(NOW))
+                        .unwrap();
                     assert_eq!(info.task_id, "TASK_2002");
                 }
             });
@@ -50,18 +51,24 @@ fn a_failed_call_gives_its_connection_back() {
     let tracker = StepTracker::new();
     let mut source = f.source();
     source.busy_timeout = std::time::Duration::from_millis(20);
-    tracker.task_step(PROJECT, "TASK_2002", &source, Presentation::default(), &clock(NOW)).unwrap();
+    tracker
+        .task_step(PROJECT, "TASK_2002", &source, Presentation::default(), &clock(NOW))
+        .unwrap();
     assert_eq!(tracker.pool().idle(&f.db_path), (1, 0));
 
     // A write in progress (its journal) past the busy timeout.
     let journal = f.db_path.with_file_name("aipm.db-journal");
     std::fs::write(&journal, vec![0xd9u8; 512]).unwrap();
-    let busy = tracker.task_step(PROJECT, "TASK_2002", &source, Presentation::default(), &clock(NOW)).unwrap_err();
+    let busy = tracker
+        .task_step(PROJECT, "TASK_2002", &source, Presentation::default(), &clock(NOW))
+        .unwrap_err();
     assert_eq!(busy.code.as_str(), "ERR_DB_BUSY");
     std::fs::remove_file(&journal).unwrap();
 
     assert_eq!(tracker.pool().idle(&f.db_path), (1, 0));
-    tracker.task_step(PROJECT, "TASK_2002", &source, Presentation::default(), &clock(NOW)).unwrap();
+    tracker
+        .task_step(PROJECT, "TASK_2002", &source, Presentation::default(), &clock(NOW))
+        .unwrap();
 }
 
 #[test]
@@ -69,9 +76,19 @@ fn recording_reuses_one_read_write_connection() {
     let f = fixture();
     let tracker = StepTracker::new();
     for step in ["get_task_info", "assign_worker", "execute_task"] {
-        tracker.record(PROJECT, "TASK_2002", step, "start", None, &f.source(), &clock(NOW)).unwrap();
+        tracker
+            .record(PROJECT, "TASK_2002", step, "start", None, &f.source(), &clock(NOW))
+            .unwrap();
     }
-    let refused = tracker.record(PROJECT, "TASK_9999", "execute_task", "start", None, &f.source(), &clock(NOW));
+    let refused = tracker.record(
+        PROJECT,
+        "TASK_9999",
+        "execute_task",
+        "start",
+        None,
+        &f.source(),
+        &clock(NOW),
+    );
     assert!(refused.is_err());
     assert_eq!(tracker.pool().idle(&f.db_path), (0, 1));
 }
@@ -80,14 +97,18 @@ fn recording_reuses_one_read_write_connection() {
 fn connections_to_a_replaced_file_are_kept_aside_and_the_new_file_is_read() {
     let f = fixture();
     let tracker = StepTracker::new();
-    tracker.task_step(PROJECT, "TASK_2002", &f.source(), Presentation::default(), &clock(NOW)).unwrap();
+    tracker
+        .task_step(PROJECT, "TASK_2002", &f.source(), Presentation::default(), &clock(NOW))
+        .unwrap();
     let aside = retired();
 
     let other = Fixture::new();
     other.task(PROJECT, "TASK_4000", "IN_PROGRESS", Some("Worker N"));
     std::fs::rename(&other.db_path, &f.db_path).unwrap();
 
-    let info = tracker.task_step(PROJECT, "TASK_4000", &f.source(), Presentation::default(), &clock(NOW)).unwrap();
+    let info = tracker
+        .task_step(PROJECT, "TASK_4000", &f.source(), Presentation::default(), &clock(NOW))
+        .unwrap();
     assert_eq!(info.status.as_deref(), Some("IN_PROGRESS"));
     assert!(retired() > aside, "the old file's connection was closed");
     assert_eq!(tracker.pool().idle(&f.db_path), (1, 0));

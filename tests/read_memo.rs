@@ -41,7 +41,10 @@ fn settle(f: &Fixture) {
 
 /// How many selections the connection the next call gets has remembered.
 fn remembered(f: &Fixture) -> usize {
-    f.tracker.pool().with_reader(&f.db_path, DEFAULT_BUSY_TIMEOUT, |r| Ok(r.memo.len())).unwrap()
+    f.tracker
+        .pool()
+        .with_reader(&f.db_path, DEFAULT_BUSY_TIMEOUT, |r| Ok(r.memo.len()))
+        .unwrap()
 }
 
 fn running(f: &Fixture) {
@@ -75,12 +78,25 @@ fn a_change_committed_by_another_connection_is_seen_on_the_next_call() {
 
     f.lock(PROJECT, "TASK_2002", "src/a.rs", "2026-10-24 01:52:30");
     let info = f.step(PROJECT, "TASK_2002", NOW);
-    assert_eq!((info.current_step, info.source), (Some("execute_task"), Some("history")));
+    assert_eq!(
+        (info.current_step, info.source),
+        (Some("execute_task"), Some("history"))
+    );
 
     f.exec("UPDATE tasks SET status = 'DONE' WHERE id = 'TASK_2002'");
-    f.history(None, "TASK_2002", "status", Some("IN_PROGRESS"), "DONE", "2026-10-24 01:54:00");
+    f.history(
+        None,
+        "TASK_2002",
+        "status",
+        Some("IN_PROGRESS"),
+        "DONE",
+        "2026-10-24 01:54:00",
+    );
     let done = f.step(PROJECT, "TASK_2002", NOW);
-    assert_eq!((done.current_step, done.progress_percent, done.status.as_deref()), (None, 100, Some("DONE")));
+    assert_eq!(
+        (done.current_step, done.progress_percent, done.status.as_deref()),
+        (None, 100, Some("DONE"))
+    );
 }
 
 #[test]
@@ -91,9 +107,19 @@ fn a_worker_log_appearing_or_growing_is_seen_on_the_next_call() {
     assert_eq!(f.step(PROJECT, "TASK_2002", NOW).source, Some("history"));
     assert_eq!(remembered(&f), 1);
 
-    let log = f.log(PROJECT, ORDER, "TASK_2002", "20261024_105149", &log_until(LOG_2002, "[file_lock]"));
+    let log = f.log(
+        PROJECT,
+        ORDER,
+        "TASK_2002",
+        "20261024_105149",
+        &log_until(LOG_2002, "[file_lock]"),
+    );
     let info = f.step(PROJECT, "TASK_2002", NOW);
-    assert_eq!((info.source, info.current_step), (Some("log"), Some("file_lock")), "the new LOGS folder is noticed");
+    assert_eq!(
+        (info.source, info.current_step),
+        (Some("log"), Some("file_lock")),
+        "the new LOGS folder is noticed"
+    );
 
     settle(&f);
     let _ = f.step(PROJECT, "TASK_2002", NOW);
@@ -106,7 +132,13 @@ fn a_worker_log_appearing_or_growing_is_seen_on_the_next_call() {
 fn files_modified_moments_ago_are_not_trusted() {
     let f = Fixture::new();
     running(&f);
-    f.log(PROJECT, ORDER, "TASK_2002", "20261024_105149", &log_until(LOG_2002, "[file_lock]"));
+    f.log(
+        PROJECT,
+        ORDER,
+        "TASK_2002",
+        "20261024_105149",
+        &log_until(LOG_2002, "[file_lock]"),
+    );
     // nothing backdated: the log was written just now and may still be moving
     assert_eq!(f.step(PROJECT, "TASK_2002", NOW).current_step, Some("file_lock"));
     assert_eq!(remembered(&f), 0);
@@ -136,7 +168,9 @@ fn a_commit_to_a_wal_database_is_seen_though_the_database_file_is_untouched() {
     // a writer keeps the WAL open, as a worker does
     let writer = f.conn();
     writer.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(())).unwrap();
-    writer.execute_batch("UPDATE tasks SET title = 'x' WHERE id = 'TASK_2002'").unwrap();
+    writer
+        .execute_batch("UPDATE tasks SET title = 'x' WHERE id = 'TASK_2002'")
+        .unwrap();
     settle(&f);
     assert_eq!(f.step(PROJECT, "TASK_2002", NOW).current_step, Some("file_lock"));
     assert_eq!(f.step(PROJECT, "TASK_2002", NOW).current_step, Some("file_lock"));

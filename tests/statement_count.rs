@@ -40,7 +40,11 @@ fn fixture_with_running_tasks(running: usize) -> Fixture {
             params![id, PROJECT, ORDER, status],
         )
         .unwrap();
-        for (field, old, new) in [("assignee", None, "Worker A"), ("status", Some("QUEUED"), "IN_PROGRESS"), ("report_path", None, "REPORT.md")] {
+        for (field, old, new) in [
+            ("assignee", None, "Worker A"),
+            ("status", Some("QUEUED"), "IN_PROGRESS"),
+            ("report_path", None, "REPORT.md"),
+        ] {
             tx.execute(
                 "INSERT INTO change_history (entity_type, entity_id, field_name, old_value, new_value, changed_at) \
                  VALUES ('task', ?1, ?2, ?3, ?4, '2026-10-24 01:51:49')",
@@ -80,25 +84,50 @@ fn statements_of_batch(f: &Fixture, selection: &Selection<'_>) -> (usize, usize,
 fn a_batch_runs_the_same_statements_for_ten_tasks_as_for_a_thousand() {
     let running = ["IN_PROGRESS".to_owned()];
     let by_status = |f: &Fixture| {
-        statements_of_batch(f, &Selection { project_id: PROJECT, statuses: Some(&running), ..Selection::default() })
+        statements_of_batch(
+            f,
+            &Selection {
+                project_id: PROJECT,
+                statuses: Some(&running),
+                ..Selection::default()
+            },
+        )
     };
     let by_order = |f: &Fixture| {
-        statements_of_batch(f, &Selection { project_id: PROJECT, order_id: Some(ORDER), ..Selection::default() })
+        statements_of_batch(
+            f,
+            &Selection {
+                project_id: PROJECT,
+                order_id: Some(ORDER),
+                ..Selection::default()
+            },
+        )
     };
     let (small, large) = (fixture_with_running_tasks(10), fixture_with_running_tasks(1000));
 
     let (cold_10, warm_10, tasks_10) = by_status(&small);
     let (cold_1000, warm_1000, tasks_1000) = by_status(&large);
-    assert_eq!((tasks_10, tasks_1000), (10, 1000), "the batch reads exactly the running tasks");
+    assert_eq!(
+        (tasks_10, tasks_1000),
+        (10, 1000),
+        "the batch reads exactly the running tasks"
+    );
     assert_eq!(warm_10, warm_1000, "statements do not grow with the task count");
     assert_eq!(cold_10, cold_1000, "nor does the first read, which probes the schema");
     println!("batch statements: {cold_10} on a new connection, {warm_10} after (10 and 1000 tasks alike)");
     // BEGIN, schema_version, tasks, shared ids, history, locks, recorded events (if any), COMMIT
-    assert!((4..=8).contains(&warm_10), "a warm batch runs a handful of statements, got {warm_10}");
+    assert!(
+        (4..=8).contains(&warm_10),
+        "a warm batch runs a handful of statements, got {warm_10}"
+    );
 
     let (_, order_10, order_tasks_10) = by_order(&small);
     let (_, order_1000, order_tasks_1000) = by_order(&large);
-    assert_eq!((order_tasks_10, order_tasks_1000), (60, 1050), "an order's batch reads all its tasks");
+    assert_eq!(
+        (order_tasks_10, order_tasks_1000),
+        (60, 1050),
+        "an order's batch reads all its tasks"
+    );
     assert_eq!(order_10, order_1000);
 }
 
@@ -107,8 +136,22 @@ fn a_single_task_runs_the_same_statements_as_a_batch() {
     let f = fixture_with_running_tasks(100);
     let one = ["TASK_7".to_owned()];
     let running = ["IN_PROGRESS".to_owned()];
-    let (_, single, found) = statements_of_batch(&f, &Selection { project_id: PROJECT, task_ids: Some(&one), ..Selection::default() });
-    let (_, batch, _) = statements_of_batch(&f, &Selection { project_id: PROJECT, statuses: Some(&running), ..Selection::default() });
+    let (_, single, found) = statements_of_batch(
+        &f,
+        &Selection {
+            project_id: PROJECT,
+            task_ids: Some(&one),
+            ..Selection::default()
+        },
+    );
+    let (_, batch, _) = statements_of_batch(
+        &f,
+        &Selection {
+            project_id: PROJECT,
+            statuses: Some(&running),
+            ..Selection::default()
+        },
+    );
     assert_eq!(found, 1);
     assert_eq!(single, batch);
 }

@@ -22,7 +22,11 @@ fn running_task_with_only_history_is_at_file_lock_after_assignment() {
     assert_eq!((info.step_index, info.progress_percent, info.total_steps), (2, 42, 7));
     assert_eq!(info.current_step_display, "ファイルロック取得");
     assert_eq!(info.source, Some("history"));
-    assert_eq!(info.started_at.as_deref(), Some("2026-10-24T10:51:49+09:00"), "UTC changed_at shown in Japan time");
+    assert_eq!(
+        info.started_at.as_deref(),
+        Some("2026-10-24T10:51:49+09:00"),
+        "UTC changed_at shown in Japan time"
+    );
     assert_eq!(info.assignee.as_deref(), Some("Worker A"));
     let done: Vec<_> = info.completed_steps.as_ref().unwrap().iter().map(|s| s.step).collect();
     assert_eq!(done, ["get_task_info", "assign_worker"]);
@@ -38,15 +42,32 @@ fn history_rules_take_the_furthest_step_the_evidence_supports() {
     f.lock(PROJECT, "LOCKED", "src/main.ts", "2026-10-24 01:51:50");
     f.start("REPORTED", "QUEUED", "Worker A", "2026-10-24 01:51:49");
     f.lock(PROJECT, "REPORTED", "src/a.ts", "2026-10-24 01:51:50");
-    f.history(None, "REPORTED", "report_path", None, "RESULT/ORDER_119/05_REPORT/REPORT_1.md", "2026-10-24 01:55:00");
-    f.history(None, "BARE", "status", Some("QUEUED"), "IN_PROGRESS", "2026-10-24 01:51:49");
+    f.history(
+        None,
+        "REPORTED",
+        "report_path",
+        None,
+        "RESULT/ORDER_119/05_REPORT/REPORT_1.md",
+        "2026-10-24 01:55:00",
+    );
+    f.history(
+        None,
+        "BARE",
+        "status",
+        Some("QUEUED"),
+        "IN_PROGRESS",
+        "2026-10-24 01:51:49",
+    );
 
     let step = |id| f.step(PROJECT, id, NOW).current_step;
     assert_eq!(step("LOCKED"), Some("execute_task"));
     assert_eq!(step("REPORTED"), Some("create_report"));
     assert_eq!(step("BARE"), Some("assign_worker"));
     let bare = f.step(PROJECT, "NOHIST", NOW);
-    assert_eq!((bare.current_step, bare.source), (Some("get_task_info"), Some("status")));
+    assert_eq!(
+        (bare.current_step, bare.source),
+        (Some("get_task_info"), Some("status"))
+    );
 }
 
 #[test]
@@ -77,7 +98,11 @@ fn every_row_of_the_status_table() {
     }
     for (status, step, index, percent) in cases {
         let info = f.step(PROJECT, &format!("T_{status}"), NOW);
-        assert_eq!((info.current_step, info.step_index, info.progress_percent), (step, index, percent), "{status}");
+        assert_eq!(
+            (info.current_step, info.step_index, info.progress_percent),
+            (step, index, percent),
+            "{status}"
+        );
         if step.is_none() {
             assert_eq!(info.current_step_display, "実行中でない", "{status}");
         }
@@ -94,9 +119,15 @@ fn unknown_status_is_a_result_not_a_crash() {
     f.task(PROJECT, "EMPTY", "", None);
     for id in ["WEIRD", "EMPTY"] {
         let info = f.step(PROJECT, id, NOW);
-        assert_eq!((info.current_step, info.step_index, info.progress_percent), (None, -1, 0));
+        assert_eq!(
+            (info.current_step, info.step_index, info.progress_percent),
+            (None, -1, 0)
+        );
     }
-    assert_eq!(f.step(PROJECT, "WEIRD", NOW).status.as_deref(), Some("ON_HOLD_BY_LEGAL"));
+    assert_eq!(
+        f.step(PROJECT, "WEIRD", NOW).status.as_deref(),
+        Some("ON_HOLD_BY_LEGAL")
+    );
 }
 
 #[test]
@@ -108,7 +139,15 @@ fn missing_task_gives_the_seed_shape() {
     let json = serde_json::to_value(&info).unwrap();
     assert_eq!(json["current_step"], serde_json::Value::Null);
     assert_eq!(json["step_index"], -1);
-    let en = f.step_with(PROJECT, "TASK_999999", NOW, Presentation { locale: Locale::En, verbose: false });
+    let en = f.step_with(
+        PROJECT,
+        "TASK_999999",
+        NOW,
+        Presentation {
+            locale: Locale::En,
+            verbose: false,
+        },
+    );
     assert_eq!(en.error.as_deref(), Some("Task not found: TASK_999999"));
 }
 
@@ -119,7 +158,14 @@ fn null_project_history_counts_and_the_same_id_in_another_project_does_not_leak(
     f.task("other_project", "TASK_7", "QUEUED", None);
     f.start("TASK_7", "QUEUED", "Worker A", "2026-10-24 01:51:49");
     // the other project's task went through a whole run with rows tagged to it
-    f.history(Some("other_project"), "TASK_7", "status", Some("IN_PROGRESS"), "DONE", "2026-10-24 01:59:00");
+    f.history(
+        Some("other_project"),
+        "TASK_7",
+        "status",
+        Some("IN_PROGRESS"),
+        "DONE",
+        "2026-10-24 01:59:00",
+    );
     f.lock("other_project", "TASK_7", "x.ts", "2026-10-24 01:59:00");
     let ours = f.step(PROJECT, "TASK_7", NOW);
     assert_eq!(ours.current_step, Some("file_lock"));
@@ -134,9 +180,20 @@ fn shared_task_id_with_untagged_rows_ignores_what_contradicts_this_task() {
     f.task("other_project", "TASK_8", "DONE", Some("Worker B"));
     f.start("TASK_8", "QUEUED", "Worker A", "2026-10-24 01:51:49");
     f.start("TASK_8", "QUEUED", "Worker B", "2026-10-24 01:52:30");
-    f.history(None, "TASK_8", "status", Some("IN_PROGRESS"), "DONE", "2026-10-24 01:53:00");
+    f.history(
+        None,
+        "TASK_8",
+        "status",
+        Some("IN_PROGRESS"),
+        "DONE",
+        "2026-10-24 01:53:00",
+    );
     let ours = f.step(PROJECT, "TASK_8", NOW);
-    assert_eq!(ours.current_step, Some("file_lock"), "the other task's DONE must not finish ours");
+    assert_eq!(
+        ours.current_step,
+        Some("file_lock"),
+        "the other task's DONE must not finish ours"
+    );
     assert_eq!(ours.started_at.as_deref(), Some("2026-10-24T10:51:49+09:00"));
 }
 
@@ -153,10 +210,15 @@ fn older_schemas_without_file_locks_or_history_project_id() {
     let info = f.step(PROJECT, "TASK_1", NOW);
     assert_eq!((info.current_step, info.source), (Some("file_lock"), Some("history")));
 
-    let f = Fixture::with_schema("CREATE TABLE tasks (id TEXT, project_id TEXT, status TEXT, PRIMARY KEY (id, project_id));");
+    let f = Fixture::with_schema(
+        "CREATE TABLE tasks (id TEXT, project_id TEXT, status TEXT, PRIMARY KEY (id, project_id));",
+    );
     f.exec("INSERT INTO tasks VALUES ('TASK_1', 'ai_pm_manager', 'IN_PROGRESS')");
     let info = f.step(PROJECT, "TASK_1", NOW);
-    assert_eq!((info.current_step, info.source, info.order_id), (Some("get_task_info"), Some("status"), None));
+    assert_eq!(
+        (info.current_step, info.source, info.order_id),
+        (Some("get_task_info"), Some("status"), None)
+    );
 }
 
 #[test]
@@ -176,7 +238,10 @@ fn metadata_column_is_read_when_present() {
     );
     assert_eq!(f.step(PROJECT, "LOCKED", NOW).current_step, Some("execute_task"));
     let stepped = f.step(PROJECT, "STEPPED", NOW);
-    assert_eq!((stepped.current_step, stepped.source), (Some("create_report"), Some("recorded")));
+    assert_eq!(
+        (stepped.current_step, stepped.source),
+        (Some("create_report"), Some("recorded"))
+    );
     assert_eq!(f.step(PROJECT, "BROKEN", NOW).current_step, Some("file_lock"));
 }
 
@@ -185,8 +250,14 @@ fn missing_database_is_an_error_and_no_file_is_created() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("data").join("aipm.db");
     let f = Fixture::new();
-    let source = Source { db_path: Some(path.clone()), ..Source::default() };
-    let err = f.tracker.task_step(PROJECT, "T", &source, Presentation::default(), &clock(NOW)).unwrap_err();
+    let source = Source {
+        db_path: Some(path.clone()),
+        ..Source::default()
+    };
+    let err = f
+        .tracker
+        .task_step(PROJECT, "T", &source, Presentation::default(), &clock(NOW))
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::DbNotFound);
     assert!(err.message.contains(&path.display().to_string()), "{}", err.message);
     assert!(!path.exists() && !path.parent().unwrap().exists());
@@ -204,18 +275,33 @@ fn other_sqlite_files_and_garbage_get_clear_codes() {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         if name == "other.db" {
-            rusqlite::Connection::open(&path).unwrap().execute_batch("CREATE TABLE notes (id INTEGER, body TEXT)").unwrap();
+            rusqlite::Connection::open(&path)
+                .unwrap()
+                .execute_batch("CREATE TABLE notes (id INTEGER, body TEXT)")
+                .unwrap();
         }
         let before = std::fs::read(&path).unwrap();
         let f = Fixture::new();
-        let source = Source { db_path: Some(path.clone()), ..Source::default() };
-        let err = f.tracker.task_step(PROJECT, "T", &source, Presentation::default(), &clock(NOW)).unwrap_err();
+        let source = Source {
+            db_path: Some(path.clone()),
+            ..Source::default()
+        };
+        let err = f
+            .tracker
+            .task_step(PROJECT, "T", &source, Presentation::default(), &clock(NOW))
+            .unwrap_err();
         assert_eq!(err.code, code, "{name}: {}", err.message);
         assert_eq!(std::fs::read(&path).unwrap(), before, "{name} changed");
     }
     let f = Fixture::new();
-    let source = Source { db_path: Some(dir.path().to_path_buf()), ..Source::default() };
-    let err = f.tracker.task_step(PROJECT, "T", &source, Presentation::default(), &clock(NOW)).unwrap_err();
+    let source = Source {
+        db_path: Some(dir.path().to_path_buf()),
+        ..Source::default()
+    };
+    let err = f
+        .tracker
+        .task_step(PROJECT, "T", &source, Presentation::default(), &clock(NOW))
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::DbNotFound, "a directory is not a database");
 }
 
@@ -228,19 +314,38 @@ fn reading_leaves_the_database_byte_identical() {
     let modified = std::fs::metadata(&f.db_path).unwrap().modified().unwrap();
     for _ in 0..3 {
         f.step(PROJECT, "TASK_1", NOW);
-        f.tracker.tasks_steps(PROJECT, &BatchFilter::default(), &f.source(), Presentation::default(), &clock(NOW)).unwrap();
+        f.tracker
+            .tasks_steps(
+                PROJECT,
+                &BatchFilter::default(),
+                &f.source(),
+                Presentation::default(),
+                &clock(NOW),
+            )
+            .unwrap();
     }
     assert_eq!(file_bytes(&f.db_path), before);
     assert_eq!(std::fs::metadata(&f.db_path).unwrap().modified().unwrap(), modified);
-    let names: Vec<_> = std::fs::read_dir(f.db_path.parent().unwrap()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(f.db_path.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names, ["aipm.db"], "no journal or side files left behind");
 }
 
 #[test]
 fn invalid_ids_are_refused() {
     let f = Fixture::new();
-    for (project, task) in [("", "T"), (PROJECT, ""), ("a\0b", "T"), (PROJECT, &"x".repeat(10_000)[..])] {
-        let err = f.tracker.task_step(project, task, &f.source(), Presentation::default(), &clock(NOW)).unwrap_err();
+    for (project, task) in [
+        ("", "T"),
+        (PROJECT, ""),
+        ("a\0b", "T"),
+        (PROJECT, &"x".repeat(10_000)[..]),
+    ] {
+        let err = f
+            .tracker
+            .task_step(project, task, &f.source(), Presentation::default(), &clock(NOW))
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidArg);
     }
     // ids that could leave the LOGS folder are fine to look up, and never reach the file system
@@ -252,30 +357,86 @@ fn invalid_ids_are_refused() {
 #[test]
 fn batch_returns_running_tasks_most_recently_updated_first_and_agrees_with_single_calls() {
     let f = Fixture::new();
-    f.task_in(PROJECT, ORDER, "OLD", "IN_PROGRESS", Some("Worker A"), "2026-10-24T09:00:00");
-    f.task_in(PROJECT, ORDER, "NEW", "IN_PROGRESS", Some("Worker B"), "2026-10-24T10:30:00");
-    f.task_in(PROJECT, "ORDER_120", "OTHER_ORDER", "IN_PROGRESS", None, "2026-10-24T10:00:00");
+    f.task_in(
+        PROJECT,
+        ORDER,
+        "OLD",
+        "IN_PROGRESS",
+        Some("Worker A"),
+        "2026-10-24T09:00:00",
+    );
+    f.task_in(
+        PROJECT,
+        ORDER,
+        "NEW",
+        "IN_PROGRESS",
+        Some("Worker B"),
+        "2026-10-24T10:30:00",
+    );
+    f.task_in(
+        PROJECT,
+        "ORDER_120",
+        "OTHER_ORDER",
+        "IN_PROGRESS",
+        None,
+        "2026-10-24T10:00:00",
+    );
     f.task_in(PROJECT, ORDER, "WAITING", "QUEUED", None, "2026-10-24T11:00:00");
-    f.task_in("other_project", ORDER, "ELSEWHERE", "IN_PROGRESS", None, "2026-10-24T11:00:00");
+    f.task_in(
+        "other_project",
+        ORDER,
+        "ELSEWHERE",
+        "IN_PROGRESS",
+        None,
+        "2026-10-24T11:00:00",
+    );
     f.start("OLD", "QUEUED", "Worker A", "2026-10-24 00:00:00");
     f.lock(PROJECT, "OLD", "a.ts", "2026-10-24 00:00:01");
     f.start("NEW", "QUEUED", "Worker B", "2026-10-24 01:30:00");
-    let presentation = Presentation { verbose: true, ..Presentation::default() };
+    let presentation = Presentation {
+        verbose: true,
+        ..Presentation::default()
+    };
     let batch = |filter: BatchFilter| {
-        f.tracker.tasks_steps(PROJECT, &filter, &f.source(), presentation, &clock(NOW)).unwrap()
+        f.tracker
+            .tasks_steps(PROJECT, &filter, &f.source(), presentation, &clock(NOW))
+            .unwrap()
     };
     let running = batch(BatchFilter::default());
     let ids: Vec<_> = running.iter().map(|i| i.task_id.as_str()).collect();
     assert_eq!(ids, ["NEW", "OTHER_ORDER", "OLD"]);
     for info in &running {
-        assert_eq!(info, &f.step(PROJECT, &info.task_id, NOW), "batch and single disagree for {}", info.task_id);
+        assert_eq!(
+            info,
+            &f.step(PROJECT, &info.task_id, NOW),
+            "batch and single disagree for {}",
+            info.task_id
+        );
     }
-    let order = batch(BatchFilter { order_id: Some(ORDER.into()), ..BatchFilter::default() });
-    assert_eq!(order.iter().map(|i| i.task_id.as_str()).collect::<Vec<_>>(), ["NEW", "OLD"]);
-    let chosen = batch(BatchFilter { task_ids: Some(vec!["WAITING".into(), "OLD".into(), "NOPE".into()]), ..BatchFilter::default() });
-    assert_eq!(chosen.iter().map(|i| i.task_id.as_str()).collect::<Vec<_>>(), ["WAITING", "OLD"]);
-    let statuses = batch(BatchFilter { statuses: Some(vec!["QUEUED".into()]), ..BatchFilter::default() });
-    assert_eq!(statuses.iter().map(|i| i.task_id.as_str()).collect::<Vec<_>>(), ["WAITING"]);
+    let order = batch(BatchFilter {
+        order_id: Some(ORDER.into()),
+        ..BatchFilter::default()
+    });
+    assert_eq!(
+        order.iter().map(|i| i.task_id.as_str()).collect::<Vec<_>>(),
+        ["NEW", "OLD"]
+    );
+    let chosen = batch(BatchFilter {
+        task_ids: Some(vec!["WAITING".into(), "OLD".into(), "NOPE".into()]),
+        ..BatchFilter::default()
+    });
+    assert_eq!(
+        chosen.iter().map(|i| i.task_id.as_str()).collect::<Vec<_>>(),
+        ["WAITING", "OLD"]
+    );
+    let statuses = batch(BatchFilter {
+        statuses: Some(vec!["QUEUED".into()]),
+        ..BatchFilter::default()
+    });
+    assert_eq!(
+        statuses.iter().map(|i| i.task_id.as_str()).collect::<Vec<_>>(),
+        ["WAITING"]
+    );
 }
 
 #[test]
@@ -284,16 +445,35 @@ fn recorded_events_are_the_strongest_source_and_stay_within_their_attempt() {
     f.task(PROJECT, "TASK_2002", "IN_PROGRESS", Some("Worker B"));
     f.task("other_project", "TASK_2002", "IN_PROGRESS", Some("Worker Z"));
     f.start("TASK_2002", "QUEUED", "Worker B", "2026-10-24 01:51:49");
-    f.log(PROJECT, ORDER, "TASK_2002", "20261024_105149", &log_until(LOG_2002, "[execute_task] start"));
+    f.log(
+        PROJECT,
+        ORDER,
+        "TASK_2002",
+        "20261024_105149",
+        &log_until(LOG_2002, "[execute_task] start"),
+    );
     assert_eq!(f.step(PROJECT, "TASK_2002", NOW).source, Some("log"));
 
     let record = |step: &str, event: &str, now: &str| {
-        f.tracker.record(PROJECT, "TASK_2002", step, event, Some("detail"), &f.source(), &clock(now)).unwrap();
+        f.tracker
+            .record(
+                PROJECT,
+                "TASK_2002",
+                step,
+                event,
+                Some("detail"),
+                &f.source(),
+                &clock(now),
+            )
+            .unwrap();
     };
     record("get_task_info", "start", "2026-10-24T01:51:49Z");
     record("create_report", "start", "2026-10-24T01:53:00Z");
     let info = f.step(PROJECT, "TASK_2002", NOW);
-    assert_eq!((info.current_step, info.source), (Some("create_report"), Some("recorded")));
+    assert_eq!(
+        (info.current_step, info.source),
+        (Some("create_report"), Some("recorded"))
+    );
     let other = f.step("other_project", "TASK_2002", NOW);
     assert_eq!(
         (other.current_step, other.source),
@@ -302,15 +482,29 @@ fn recorded_events_are_the_strongest_source_and_stay_within_their_attempt() {
     );
 
     // a new attempt starts: the previous attempt's recorded events must not leak into it
-    f.history(None, "TASK_2002", "status", Some("IN_PROGRESS"), "QUEUED", "2026-10-24 01:54:00");
+    f.history(
+        None,
+        "TASK_2002",
+        "status",
+        Some("IN_PROGRESS"),
+        "QUEUED",
+        "2026-10-24 01:54:00",
+    );
     f.start("TASK_2002", "QUEUED", "Worker B", "2026-10-24 01:57:00");
     let info = f.step(PROJECT, "TASK_2002", NOW);
     assert_eq!((info.current_step, info.source), (Some("file_lock"), Some("history")));
     record("get_task_info", "start", "2026-10-24T01:57:00Z");
     record("execute_task", "start", "2026-10-24T01:57:02Z");
     let info = f.step(PROJECT, "TASK_2002", NOW);
-    assert_eq!((info.current_step, info.source), (Some("execute_task"), Some("recorded")));
-    assert_eq!(info.steps.as_ref().unwrap()[3].duration_ms, Some(178_000), "running step grows until now");
+    assert_eq!(
+        (info.current_step, info.source),
+        (Some("execute_task"), Some("recorded"))
+    );
+    assert_eq!(
+        info.steps.as_ref().unwrap()[3].duration_ms,
+        Some(178_000),
+        "running step grows until now"
+    );
 }
 
 #[test]
@@ -321,19 +515,50 @@ fn recording_refuses_bad_input_and_writes_nothing() {
     let cases = [
         (PROJECT, "TASK_1", "warp_drive", "start", ErrorCode::InvalidArg),
         (PROJECT, "TASK_1", "execute_task", "exploded", ErrorCode::InvalidArg),
-        (PROJECT, "NO_SUCH_TASK", "execute_task", "start", ErrorCode::TaskNotFound),
-        ("other_project", "TASK_1", "execute_task", "start", ErrorCode::TaskNotFound),
+        (
+            PROJECT,
+            "NO_SUCH_TASK",
+            "execute_task",
+            "start",
+            ErrorCode::TaskNotFound,
+        ),
+        (
+            "other_project",
+            "TASK_1",
+            "execute_task",
+            "start",
+            ErrorCode::TaskNotFound,
+        ),
     ];
     for (project, task, step, event, code) in cases {
-        let err = f.tracker.record(project, task, step, event, None, &f.source(), &clock(NOW)).unwrap_err();
+        let err = f
+            .tracker
+            .record(project, task, step, event, None, &f.source(), &clock(NOW))
+            .unwrap_err();
         assert_eq!(err.code, code, "{step} {event}");
     }
     assert_eq!(file_bytes(&f.db_path), before, "a refused record changed the database");
-    f.tracker.record(PROJECT, "TASK_1", "self_verification", "start", None, &f.source(), &clock(NOW)).unwrap();
-    let count: i64 = f.conn().query_row("SELECT COUNT(*) FROM task_step_events", [], |r| r.get(0)).unwrap();
+    f.tracker
+        .record(
+            PROJECT,
+            "TASK_1",
+            "self_verification",
+            "start",
+            None,
+            &f.source(),
+            &clock(NOW),
+        )
+        .unwrap();
+    let count: i64 = f
+        .conn()
+        .query_row("SELECT COUNT(*) FROM task_step_events", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(count, 1);
     let info = f.step(PROJECT, "TASK_1", NOW);
-    assert_eq!((info.current_step, info.source), (Some("execute_task"), Some("recorded")));
+    assert_eq!(
+        (info.current_step, info.source),
+        (Some("execute_task"), Some("recorded"))
+    );
 }
 
 #[test]
@@ -348,7 +573,13 @@ fn duration_stats_cover_finished_steps_of_all_runs() {
     f.log(PROJECT, "ORDER_120", "TASK_3000", "20261024_104000", &slow);
     let stats = f
         .tracker
-        .duration_stats(PROJECT, &StatsFilter::default(), &f.source(), Presentation::default(), &clock(NOW))
+        .duration_stats(
+            PROJECT,
+            &StatsFilter::default(),
+            &f.source(),
+            Presentation::default(),
+            &clock(NOW),
+        )
         .unwrap();
     let ai = stats.iter().find(|s| s.step == "execute_task").unwrap();
     assert_eq!(ai.count, 3, "the failed run finished its AI step too");
@@ -360,18 +591,27 @@ fn duration_stats_cover_finished_steps_of_all_runs() {
         .tracker
         .duration_stats(
             PROJECT,
-            &StatsFilter { order_id: Some(ORDER.into()), since: None },
+            &StatsFilter {
+                order_id: Some(ORDER.into()),
+                since: None,
+            },
             &f.source(),
             Presentation::default(),
             &clock(NOW),
         )
         .unwrap();
-    assert_eq!(order_only.iter().find(|s| s.step == "execute_task").unwrap().max_ms, 4000);
+    assert_eq!(
+        order_only.iter().find(|s| s.step == "execute_task").unwrap().max_ms,
+        4000
+    );
     let since = f
         .tracker
         .duration_stats(
             PROJECT,
-            &StatsFilter { order_id: None, since: Some(utc("2026-10-24T01:52:00Z")) },
+            &StatsFilter {
+                order_id: None,
+                since: Some(utc("2026-10-24T01:52:00Z")),
+            },
             &f.source(),
             Presentation::default(),
             &clock(NOW),

@@ -15,16 +15,26 @@ fn watch(f: &Fixture, filter: BatchFilter) -> Watch {
         project_id: PROJECT.into(),
         filter,
         source: f.source(),
-        presentation: Presentation { verbose: true, ..Presentation::default() },
+        presentation: Presentation {
+            verbose: true,
+            ..Presentation::default()
+        },
     };
     Watch::new(spec, &f.tracker).unwrap()
 }
 
 fn changes(tick: Tick) -> Vec<(String, Option<&'static str>, Option<&'static str>)> {
     match tick {
-        Tick::Changes(c) => {
-            c.into_iter().map(|c| (c.task_id, c.previous.and_then(|p| p.current_step), c.current.current_step)).collect()
-        }
+        Tick::Changes(c) => c
+            .into_iter()
+            .map(|c| {
+                (
+                    c.task_id,
+                    c.previous.and_then(|p| p.current_step),
+                    c.current.current_step,
+                )
+            })
+            .collect(),
         Tick::Quiet => Vec::new(),
         Tick::Failed(e) => panic!("unexpected failure {e}"),
     }
@@ -47,20 +57,45 @@ fn first_tick_reports_everything_then_only_real_changes() {
     assert_eq!(w.tick(&f.tracker, &clock("2026-10-24T02:30:00Z")), Tick::Quiet);
 
     // a worker's log appears and grows
-    let log = f.log(PROJECT, ORDER, "TASK_2002", "20261024_105149", &log_until(LOG_2002, "[assign_worker] success"));
-    assert_eq!(changes(w.tick(&f.tracker, &clock(NOW))), [("TASK_2002".into(), Some("file_lock"), Some("file_lock"))]);
+    let log = f.log(
+        PROJECT,
+        ORDER,
+        "TASK_2002",
+        "20261024_105149",
+        &log_until(LOG_2002, "[assign_worker] success"),
+    );
+    assert_eq!(
+        changes(w.tick(&f.tracker, &clock(NOW))),
+        [("TASK_2002".into(), Some("file_lock"), Some("file_lock"))]
+    );
     std::fs::write(&log, log_until(LOG_2002, "[execute_task] start")).unwrap();
-    assert_eq!(changes(w.tick(&f.tracker, &clock(NOW))), [("TASK_2002".into(), Some("file_lock"), Some("execute_task"))]);
+    assert_eq!(
+        changes(w.tick(&f.tracker, &clock(NOW))),
+        [("TASK_2002".into(), Some("file_lock"), Some("execute_task"))]
+    );
     assert_eq!(w.tick(&f.tracker, &clock(NOW)), Tick::Quiet);
 
     // another process commits: TASK_2003 gets locks
     f.lock(PROJECT, "TASK_2003", "src/a.ts", "2026-10-24 01:53:00");
-    assert_eq!(changes(w.tick(&f.tracker, &clock(NOW))), [("TASK_2003".into(), Some("file_lock"), Some("execute_task"))]);
+    assert_eq!(
+        changes(w.tick(&f.tracker, &clock(NOW))),
+        [("TASK_2003".into(), Some("file_lock"), Some("execute_task"))]
+    );
 
     // TASK_2003 finishes and leaves the filter: one last change with its final state
     f.exec("UPDATE tasks SET status = 'DONE' WHERE id = 'TASK_2003'");
-    f.history(None, "TASK_2003", "status", Some("IN_PROGRESS"), "DONE", "2026-10-24 01:54:00");
-    assert_eq!(changes(w.tick(&f.tracker, &clock(NOW))), [("TASK_2003".into(), Some("execute_task"), None)]);
+    f.history(
+        None,
+        "TASK_2003",
+        "status",
+        Some("IN_PROGRESS"),
+        "DONE",
+        "2026-10-24 01:54:00",
+    );
+    assert_eq!(
+        changes(w.tick(&f.tracker, &clock(NOW))),
+        [("TASK_2003".into(), Some("execute_task"), None)]
+    );
     assert_eq!(w.tick(&f.tracker, &clock(NOW)), Tick::Quiet);
     // an unrelated commit recomputes but reports nothing
     f.task(PROJECT, "TASK_9", "QUEUED", None);
@@ -79,11 +114,18 @@ fn a_vanished_database_is_reported_once_and_recovery_resumes() {
         Tick::Failed(e) => assert_eq!(e.code, ErrorCode::DbNotFound),
         other => panic!("expected a failure, got {other:?}"),
     }
-    assert_eq!(w.tick(&f.tracker, &clock(NOW)), Tick::Quiet, "the same failure is reported once");
+    assert_eq!(
+        w.tick(&f.tracker, &clock(NOW)),
+        Tick::Quiet,
+        "the same failure is reported once"
+    );
     // a different database comes back at the path: the task is now somewhere else
     std::fs::rename(&saved, &f.db_path).unwrap();
     f.start("TASK_1", "QUEUED", "Worker A", "2026-10-24 01:51:49");
-    assert_eq!(changes(w.tick(&f.tracker, &clock(NOW))), [("TASK_1".into(), Some("get_task_info"), Some("file_lock"))]);
+    assert_eq!(
+        changes(w.tick(&f.tracker, &clock(NOW))),
+        [("TASK_1".into(), Some("get_task_info"), Some("file_lock"))]
+    );
 }
 
 #[test]
@@ -92,8 +134,26 @@ fn filters_limit_what_is_watched() {
     f.task(PROJECT, "A", "IN_PROGRESS", None);
     f.task_in(PROJECT, "ORDER_120", "B", "IN_PROGRESS", None, "2026-10-24T10:00:00");
     f.task(PROJECT, "C", "QUEUED", None);
-    let order = BatchFilter { order_id: Some("ORDER_120".into()), ..BatchFilter::default() };
-    assert_eq!(changes(watch(&f, order).tick(&f.tracker, &clock(NOW))).iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["B"]);
-    let ids = BatchFilter { task_ids: Some(vec!["C".into()]), ..BatchFilter::default() };
-    assert_eq!(changes(watch(&f, ids).tick(&f.tracker, &clock(NOW))).iter().map(|c| c.0.as_str()).collect::<Vec<_>>(), ["C"]);
+    let order = BatchFilter {
+        order_id: Some("ORDER_120".into()),
+        ..BatchFilter::default()
+    };
+    assert_eq!(
+        changes(watch(&f, order).tick(&f.tracker, &clock(NOW)))
+            .iter()
+            .map(|c| c.0.as_str())
+            .collect::<Vec<_>>(),
+        ["B"]
+    );
+    let ids = BatchFilter {
+        task_ids: Some(vec!["C".into()]),
+        ..BatchFilter::default()
+    };
+    assert_eq!(
+        changes(watch(&f, ids).tick(&f.tracker, &clock(NOW)))
+            .iter()
+            .map(|c| c.0.as_str())
+            .collect::<Vec<_>>(),
+        ["C"]
+    );
 }

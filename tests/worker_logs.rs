@@ -20,10 +20,21 @@ fn a_run_in_the_ai_step_is_exact_and_its_duration_grows() {
     let f = Fixture::new();
     running_2002(&f, &log_until(LOG_2002, "[claude_cli] Executing"));
     let info = f.step(PROJECT, "TASK_2002", NOW);
-    assert_eq!((info.current_step, info.progress_percent, info.source), (Some("execute_task"), 57, Some("log")));
+    assert_eq!(
+        (info.current_step, info.progress_percent, info.source),
+        (Some("execute_task"), 57, Some("log"))
+    );
     assert_eq!(
         statuses(&info),
-        ["completed", "completed", "skipped", "in_progress", "pending", "pending", "pending"],
+        [
+            "completed",
+            "completed",
+            "skipped",
+            "in_progress",
+            "pending",
+            "pending",
+            "pending"
+        ],
         "file_lock was skipped (対象ファイル未指定)"
     );
     let ai = &info.steps.as_ref().unwrap()[3];
@@ -41,7 +52,11 @@ fn a_failure_keeps_its_step_and_recovery_lines_are_not_progress() {
     assert_eq!(info.current_step, Some("create_report"));
     assert_eq!(info.failed_step, Some("create_report"));
     assert_eq!(info.resume_from, Some("create_report"));
-    assert!(info.error.as_deref().unwrap().starts_with("REPORT作成不可: execution_resultが空または短すぎます (14文字)"));
+    assert!(info
+        .error
+        .as_deref()
+        .unwrap()
+        .starts_with("REPORT作成不可: execution_resultが空または短すぎます (14文字)"));
     assert_eq!(statuses(&info)[3..], ["completed", "failed", "pending", "pending"]);
 }
 
@@ -50,11 +65,32 @@ fn a_completed_run_for_a_done_task() {
     let f = Fixture::new();
     f.task(PROJECT, "TASK_2001", "DONE", Some("Worker C"));
     f.start("TASK_2001", "QUEUED", "Worker C", "2026-10-24 01:52:05");
-    f.history(None, "TASK_2001", "status", Some("IN_PROGRESS"), "DONE", "2026-10-24 01:52:09");
+    f.history(
+        None,
+        "TASK_2001",
+        "status",
+        Some("IN_PROGRESS"),
+        "DONE",
+        "2026-10-24 01:52:09",
+    );
     f.log(PROJECT, ORDER, "TASK_2001", "20261024_105205", LOG_2001);
     let info = f.step(PROJECT, "TASK_2001", NOW);
-    assert_eq!((info.current_step, info.progress_percent, info.source), (None, 100, Some("log")));
-    assert_eq!(statuses(&info), ["completed", "completed", "skipped", "completed", "completed", "completed", "skipped"]);
+    assert_eq!(
+        (info.current_step, info.progress_percent, info.source),
+        (None, 100, Some("log"))
+    );
+    assert_eq!(
+        statuses(&info),
+        [
+            "completed",
+            "completed",
+            "skipped",
+            "completed",
+            "completed",
+            "completed",
+            "skipped"
+        ]
+    );
     assert_eq!((info.failed_step, info.error.as_deref()), (None, None));
 }
 
@@ -75,10 +111,27 @@ fn a_worker_that_died_mid_step() {
     let f = Fixture::new();
     f.task(PROJECT, "TASK_2002", "INTERRUPTED", Some("Worker B"));
     f.start("TASK_2002", "QUEUED", "Worker B", "2026-10-24 01:51:49");
-    f.history(None, "TASK_2002", "status", Some("IN_PROGRESS"), "INTERRUPTED", "2026-10-24 01:54:00");
-    f.log(PROJECT, ORDER, "TASK_2002", "20261024_105149", &log_until(LOG_2002, "[create_report] start"));
+    f.history(
+        None,
+        "TASK_2002",
+        "status",
+        Some("IN_PROGRESS"),
+        "INTERRUPTED",
+        "2026-10-24 01:54:00",
+    );
+    f.log(
+        PROJECT,
+        ORDER,
+        "TASK_2002",
+        "20261024_105149",
+        &log_until(LOG_2002, "[create_report] start"),
+    );
     let info = f.step(PROJECT, "TASK_2002", NOW);
-    assert_eq!((info.current_step, info.progress_percent), (None, 71), "progress of the last step reached");
+    assert_eq!(
+        (info.current_step, info.progress_percent),
+        (None, 71),
+        "progress of the last step reached"
+    );
     assert_eq!(info.resume_from, Some("create_report"));
     assert_eq!(statuses(&info)[4], "failed");
 }
@@ -89,25 +142,51 @@ fn the_current_attempts_log_is_chosen_among_several() {
     f.task(PROJECT, "TASK_2002", "IN_PROGRESS", Some("Worker B"));
     // first attempt at 10:30 JST failed; the task was queued again and restarted at 10:51:49 JST
     f.start("TASK_2002", "QUEUED", "Worker A", "2026-10-24 01:30:00");
-    f.history(None, "TASK_2002", "status", Some("IN_PROGRESS"), "QUEUED", "2026-10-24 01:31:00");
+    f.history(
+        None,
+        "TASK_2002",
+        "status",
+        Some("IN_PROGRESS"),
+        "QUEUED",
+        "2026-10-24 01:31:00",
+    );
     f.start("TASK_2002", "QUEUED", "Worker B", "2026-10-24 01:51:52");
     let first = LOG_2002.replace("10:51:", "10:30:");
     f.log(PROJECT, ORDER, "TASK_2002", "20261024_103000", &first);
     // the new log starts three seconds before the transition
-    f.log(PROJECT, ORDER, "TASK_2002", "20261024_105149", &log_until(LOG_2002, "[execute_task] start"));
+    f.log(
+        PROJECT,
+        ORDER,
+        "TASK_2002",
+        "20261024_105149",
+        &log_until(LOG_2002, "[execute_task] start"),
+    );
     let info = f.step(PROJECT, "TASK_2002", NOW);
-    assert_eq!((info.current_step, info.failed_step, info.source), (Some("execute_task"), None, Some("log")));
+    assert_eq!(
+        (info.current_step, info.failed_step, info.source),
+        (Some("execute_task"), None, Some("log"))
+    );
     assert_eq!(info.started_at.as_deref(), Some("2026-10-24T10:51:52+09:00"));
 
     // before the new attempt's log exists, the old attempt's log must not speak for it
     let g = Fixture::new();
     g.task(PROJECT, "TASK_2002", "IN_PROGRESS", Some("Worker B"));
     g.start("TASK_2002", "QUEUED", "Worker A", "2026-10-24 01:30:00");
-    g.history(None, "TASK_2002", "status", Some("IN_PROGRESS"), "QUEUED", "2026-10-24 01:31:00");
+    g.history(
+        None,
+        "TASK_2002",
+        "status",
+        Some("IN_PROGRESS"),
+        "QUEUED",
+        "2026-10-24 01:31:00",
+    );
     g.start("TASK_2002", "QUEUED", "Worker B", "2026-10-24 01:51:52");
     g.log(PROJECT, ORDER, "TASK_2002", "20261024_103000", &first);
     let info = g.step(PROJECT, "TASK_2002", NOW);
-    assert_eq!((info.current_step, info.source, info.failed_step), (Some("file_lock"), Some("history"), None));
+    assert_eq!(
+        (info.current_step, info.source, info.failed_step),
+        (Some("file_lock"), Some("history"), None)
+    );
 }
 
 #[test]
@@ -119,15 +198,33 @@ fn rework_running_versus_rework_waiting() {
         f.history(None, id, "status", Some("IN_PROGRESS"), "DONE", "2026-10-24 01:10:00");
         f.history(None, id, "status", Some("DONE"), "REWORK", "2026-10-24 01:40:00");
         // the first run's log, before the review
-        f.log(PROJECT, ORDER, id, "20261024_100000", &LOG_2001.replace("10:52:", "10:00:"));
+        f.log(
+            PROJECT,
+            ORDER,
+            id,
+            "20261024_100000",
+            &LOG_2001.replace("10:52:", "10:00:"),
+        );
     }
     // the rework run started at 10:51:49 JST, after the REWORK transition, and writes no history row
-    f.log(PROJECT, ORDER, "TASK_RUN", "20261024_105149", &log_until(LOG_2002, "[claude_cli] Executing"));
+    f.log(
+        PROJECT,
+        ORDER,
+        "TASK_RUN",
+        "20261024_105149",
+        &log_until(LOG_2002, "[claude_cli] Executing"),
+    );
     let run = f.step(PROJECT, "TASK_RUN", NOW);
-    assert_eq!((run.current_step, run.progress_percent, run.source), (Some("execute_task"), 57, Some("log")));
+    assert_eq!(
+        (run.current_step, run.progress_percent, run.source),
+        (Some("execute_task"), 57, Some("log"))
+    );
     assert_eq!(run.started_at.as_deref(), Some("2026-10-24T10:51:49+09:00"));
     let wait = f.step(PROJECT, "TASK_WAIT", NOW);
-    assert_eq!((wait.current_step, wait.progress_percent, wait.step_index), (None, 0, -1));
+    assert_eq!(
+        (wait.current_step, wait.progress_percent, wait.step_index),
+        (None, 0, -1)
+    );
 }
 
 #[test]
@@ -143,7 +240,13 @@ fn junk_bytes_and_a_multi_megabyte_log() {
     }
     bytes.extend_from_slice(&vec![b'x'; 2 * 1024 * 1024]);
     bytes.extend_from_slice(b"\n2026-10-24 10:54:00 [INFO] [create_report] start: \n");
-    let dir = f.user_data.join("PROJECTS").join(PROJECT).join("RESULT").join(ORDER).join("LOGS");
+    let dir = f
+        .user_data
+        .join("PROJECTS")
+        .join(PROJECT)
+        .join("RESULT")
+        .join(ORDER)
+        .join("LOGS");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("worker_TASK_2002_20261024_105149.log");
     std::fs::write(&path, &bytes).unwrap();
@@ -153,7 +256,11 @@ fn junk_bytes_and_a_multi_megabyte_log() {
     for _ in 0..5 {
         f.step(PROJECT, "TASK_2002", NOW);
     }
-    assert_eq!(f.tracker.log_cache().bytes_parsed(), parsed, "polling an unchanged log re-reads nothing");
+    assert_eq!(
+        f.tracker.log_cache().bytes_parsed(),
+        parsed,
+        "polling an unchanged log re-reads nothing"
+    );
 }
 
 #[test]
@@ -164,7 +271,10 @@ fn japan_time_logs_line_up_with_utc_history() {
     running_2002(&f, &log_until(LOG_2002, "[create_snapshot] success"));
     let info = f.step(PROJECT, "TASK_2002", NOW);
     assert_eq!(info.source, Some("log"));
-    assert_eq!(info.steps.as_ref().unwrap()[0].started_at.as_deref(), Some("2026-10-24T10:51:49+09:00"));
+    assert_eq!(
+        info.steps.as_ref().unwrap()[0].started_at.as_deref(),
+        Some("2026-10-24T10:51:49+09:00")
+    );
 }
 
 #[test]
@@ -173,9 +283,21 @@ fn single_and_batch_calls_agree_on_logs() {
     running_2002(&f, LOG_2002);
     f.task(PROJECT, "TASK_2001", "IN_PROGRESS", Some("Worker C"));
     f.start("TASK_2001", "QUEUED", "Worker C", "2026-10-24 01:52:05");
-    f.log(PROJECT, ORDER, "TASK_2001", "20261024_105205", &log_until(LOG_2001, "[static_analysis] start"));
-    let presentation = Presentation { verbose: true, ..Presentation::default() };
-    let batch = f.tracker.tasks_steps(PROJECT, &BatchFilter::default(), &f.source(), presentation, &clock(NOW)).unwrap();
+    f.log(
+        PROJECT,
+        ORDER,
+        "TASK_2001",
+        "20261024_105205",
+        &log_until(LOG_2001, "[static_analysis] start"),
+    );
+    let presentation = Presentation {
+        verbose: true,
+        ..Presentation::default()
+    };
+    let batch = f
+        .tracker
+        .tasks_steps(PROJECT, &BatchFilter::default(), &f.source(), presentation, &clock(NOW))
+        .unwrap();
     assert_eq!(batch.len(), 2);
     for info in batch {
         assert_eq!(info, f.step(PROJECT, &info.task_id, NOW));

@@ -27,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
         parsed.apply(&mut timeline, Zone::japan());
         assert!(timeline.current() >= before, "current step moved backwards on {line:?}");
         if let (LogEntry::Step { step, .. }, false) = (&parsed.entry, timeline.is_terminated()) {
-            assert!(timeline.current() >= Some(*step), "step line did not reach its step: {line:?}");
+            assert!(
+                timeline.current() >= Some(*step),
+                "step line did not reach its step: {line:?}"
+            );
         }
     }
     let now = chrono::Utc::now();

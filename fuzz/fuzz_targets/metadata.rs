@@ -15,14 +15,26 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let read = TaskMetadata::parse(text);
     let Ok(value) = serde_json::from_str::<Value>(text) else {
-        assert_eq!(read, TaskMetadata::default(), "invalid JSON must read as the default: {text:?}");
+        assert_eq!(
+            read,
+            TaskMetadata::default(),
+            "invalid JSON must read as the default: {text:?}"
+        );
         return;
     };
     let Value::Object(map) = &value else {
-        assert_eq!(read, TaskMetadata::default(), "a non-object must read as the default: {text:?}");
+        assert_eq!(
+            read,
+            TaskMetadata::default(),
+            "a non-object must read as the default: {text:?}"
+        );
         return;
     };
-    assert_eq!(read.file_locked, map.get("file_locked") == Some(&Value::Bool(true)), "{text:?}");
+    assert_eq!(
+        read.file_locked,
+        map.get("file_locked") == Some(&Value::Bool(true)),
+        "{text:?}"
+    );
     let named = map.get("current_step").and_then(Value::as_str);
     assert_eq!(read.current_step, named.and_then(Step::from_sub_step), "{text:?}");
     if let Some(step) = read.current_step {

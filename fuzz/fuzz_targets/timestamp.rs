@@ -14,7 +14,9 @@ use chrono::{DateTime, FixedOffset, Utc};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&offset_byte, rest)) = data.split_first() else { return };
+    let Some((&offset_byte, rest)) = data.split_first() else {
+        return;
+    };
     let Ok(text) = std::str::from_utf8(rest) else { return };
     // Whole quarter hours from -12:00 to +14:00, the offsets zones really use.
     let quarters = i32::from(offset_byte) % 105 - 48;
@@ -37,7 +39,11 @@ fuzz_target!(|data: &[u8]| {
         // chrono also accepts looser spellings (unpadded fields, other
         // whitespace); compare the wall clock only for the canonical one.
         if is_canonical_log_time(text) {
-            assert_eq!(trim_fraction(&wall), trim_fraction(text), "wall clock changed for {text:?}");
+            assert_eq!(
+                trim_fraction(&wall),
+                trim_fraction(text),
+                "wall clock changed for {text:?}"
+            );
         }
     }
 });
@@ -47,7 +53,11 @@ fn round_trips(what: &str, text: &str, t: Instant, zone: Zone) {
     let back = DateTime::parse_from_rfc3339(&shown)
         .unwrap_or_else(|e| panic!("{what} {text:?} shown as {shown:?}, not RFC 3339: {e}"));
     assert_eq!(back.with_timezone(&Utc), t, "{what} {text:?} shown as {shown:?}");
-    assert_eq!(parse_db_timestamp(&shown, zone), Some(t), "{what} {text:?} shown as {shown:?}");
+    assert_eq!(
+        parse_db_timestamp(&shown, zone),
+        Some(t),
+        "{what} {text:?} shown as {shown:?}"
+    );
 }
 
 /// `YYYY-MM-DD HH:MM:SS` optionally followed by `.` and digits.
@@ -61,7 +71,11 @@ fn is_canonical_log_time(text: &str) -> bool {
             _ => c.is_ascii_digit(),
         });
     let fraction = &b[b.len().min(19)..];
-    fixed && (fraction.is_empty() || (fraction[0] == b'.' && (2..=10).contains(&fraction.len()) && fraction[1..].iter().all(u8::is_ascii_digit)))
+    fixed
+        && (fraction.is_empty()
+            || (fraction[0] == b'.'
+                && (2..=10).contains(&fraction.len())
+                && fraction[1..].iter().all(u8::is_ascii_digit)))
 }
 
 /// The text without trailing zeros of a fraction (or a fraction of zeros).

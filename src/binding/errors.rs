@@ -77,7 +77,10 @@ mod tests {
             (Box::new(|| panic!("static message")), "static message"),
             (Box::new(|| panic!("formatted {}", 42)), "formatted 42"),
             (Box::new(|| std::panic::panic_any(7_u32)), "unknown panic"),
-            (Box::new(|| Ok::<Vec<u8>, CoreError>(Vec::new()).map(|v| v[3])), "index out of bounds"),
+            (
+                Box::new(|| Ok::<Vec<u8>, CoreError>(Vec::new()).map(|v| v[3])),
+                "index out of bounds",
+            ),
         ];
         for (f, message) in cases {
             let err = guarded(f).unwrap_err();

@@ -46,7 +46,13 @@ const fn step_definition(
     display_en: &'static str,
     progress_percent: u32,
 ) -> StepDefinition {
-    StepDefinition { index, step, display, display_en, progress_percent }
+    StepDefinition {
+        index,
+        step,
+        display,
+        display_en,
+        progress_percent,
+    }
 }
 
 /// A `Task` whose input was validated on the JS thread (or failed to be) and
@@ -58,7 +64,10 @@ pub struct Job<I: Send, O: Send> {
 
 impl<I: Send, O: Send> Job<I, O> {
     fn new(input: CoreResult<I>, work: fn(I) -> CoreResult<O>) -> Self {
-        Job { input: Some(input), work }
+        Job {
+            input: Some(input),
+            work,
+        }
     }
 
     fn run(&mut self) -> CoreResult<O> {
@@ -100,7 +109,12 @@ struct TaskQuery {
     options: QueryOptions,
 }
 
-fn task_query(env: &Env, project_id: Option<Unknown<'_>>, task_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> CoreResult<TaskQuery> {
+fn task_query(
+    env: &Env,
+    project_id: Option<Unknown<'_>>,
+    task_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+) -> CoreResult<TaskQuery> {
     Ok(TaskQuery {
         project_id: string_arg(project_id, "projectId")?,
         task_id: string_arg(task_id, "taskId")?,
@@ -115,24 +129,39 @@ fn task_step_impl(q: TaskQuery) -> CoreResult<result::ExecutionStepInfo> {
     TRACKER.task_step(&q.project_id, &q.task_id, &source, presentation, &Clock::system())
 }
 
-job_task!(TaskStepTask, TaskQuery, result::ExecutionStepInfo, ExecutionStepInfo, |env, info| Ok(info.into()));
+job_task!(
+    TaskStepTask,
+    TaskQuery,
+    result::ExecutionStepInfo,
+    ExecutionStepInfo,
+    |env, info| Ok(info.into())
+);
 
 /// Which step the task `taskId` of project `projectId` is in. Runs off the JS
 /// thread. A task that does not exist resolves to
 /// `{ error: 'タスクが見つかりません: <id>', currentStep: null, stepIndex: -1, … }`;
 /// database failures reject with an `Error` whose `code` says what went wrong.
-#[napi(catch_unwind, ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null"
+)]
 pub fn get_task_execution_step(
     env: Env,
     project_id: Option<Unknown<'_>>,
     task_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
 ) -> AsyncTask<TaskStepTask> {
-    AsyncTask::new(TaskStepTask(Job::new(guarded(|| task_query(&env, project_id, task_id, options)), task_step_impl)))
+    AsyncTask::new(TaskStepTask(Job::new(
+        guarded(|| task_query(&env, project_id, task_id, options)),
+        task_step_impl,
+    )))
 }
 
 /// `getTaskExecutionStep` on the calling thread.
-#[napi(catch_unwind, ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null"
+)]
 pub fn get_task_execution_step_sync(
     env: Env,
     project_id: Option<Unknown<'_>>,
@@ -209,7 +238,10 @@ pub fn get_multiple_tasks_execution_steps(
     project_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
 ) -> AsyncTask<TasksStepsTask> {
-    AsyncTask::new(TasksStepsTask(Job::new(guarded(|| batch_query(&env, project_id, options)), tasks_steps_impl)))
+    AsyncTask::new(TasksStepsTask(Job::new(
+        guarded(|| batch_query(&env, project_id, options)),
+        tasks_steps_impl,
+    )))
 }
 
 /// `getMultipleTasksExecutionSteps` on the calling thread.
@@ -223,7 +255,8 @@ pub fn get_multiple_tasks_execution_steps_sync<'env>(
     project_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
 ) -> Result<Object<'env>> {
-    let infos = guarded(|| batch_query(env, project_id, options).and_then(tasks_steps_impl)).map_err(|e| js_error(env, e))?;
+    let infos =
+        guarded(|| batch_query(env, project_id, options).and_then(tasks_steps_impl)).map_err(|e| js_error(env, e))?;
     keyed_by_task(env, infos)
 }
 
@@ -242,9 +275,13 @@ fn stats_impl(q: StatsQuery) -> CoreResult<Vec<crate::stats::StepDurationStats>>
     TRACKER.duration_stats(&q.project_id, &o.filter(clock.zone)?, &source, presentation, &clock)
 }
 
-job_task!(StatsTask, StatsQuery, Vec<crate::stats::StepDurationStats>, Vec<StepDurationStats>, |env, stats| {
-    Ok(stats.into_iter().map(Into::into).collect())
-});
+job_task!(
+    StatsTask,
+    StatsQuery,
+    Vec<crate::stats::StepDurationStats>,
+    Vec<StepDurationStats>,
+    |env, stats| { Ok(stats.into_iter().map(Into::into).collect()) }
+);
 
 fn stats_query(env: &Env, project_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> CoreResult<StatsQuery> {
     Ok(StatsQuery {
@@ -256,13 +293,26 @@ fn stats_query(env: &Env, project_id: Option<Unknown<'_>>, options: Option<Unkno
 /// Per-step durations (count, mean, p50, p95, max and the slowest runs) over
 /// the finished steps of the project's (or one order's) runs, from recorded
 /// events or worker logs. One entry per step, in pipeline order.
-#[napi(catch_unwind, ts_args_type = "projectId: string, options?: StatsOptions | undefined | null")]
-pub fn get_step_duration_stats(env: Env, project_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> AsyncTask<StatsTask> {
-    AsyncTask::new(StatsTask(Job::new(guarded(|| stats_query(&env, project_id, options)), stats_impl)))
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null"
+)]
+pub fn get_step_duration_stats(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+) -> AsyncTask<StatsTask> {
+    AsyncTask::new(StatsTask(Job::new(
+        guarded(|| stats_query(&env, project_id, options)),
+        stats_impl,
+    )))
 }
 
 /// `getStepDurationStats` on the calling thread.
-#[napi(catch_unwind, ts_args_type = "projectId: string, options?: StatsOptions | undefined | null")]
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null"
+)]
 pub fn get_step_duration_stats_sync(
     env: Env,
     project_id: Option<Unknown<'_>>,
@@ -299,7 +349,15 @@ pub fn record_execution_step(
         let event = string_arg(event, "event")?;
         let o: RecordOptions = options_arg(&env, options, "options")?;
         let source = source(&o.db_path, &None, o.busy_timeout_ms)?;
-        TRACKER.record(&project_id, &task_id, &step, &event, o.detail.as_deref(), &source, &Clock::system())
+        TRACKER.record(
+            &project_id,
+            &task_id,
+            &step,
+            &event,
+            o.detail.as_deref(),
+            &source,
+            &Clock::system(),
+        )
     })
     .map_err(|e| js_error(&env, e))
 }
@@ -309,8 +367,15 @@ pub fn record_execution_step(
 /// One line for people: `[4/7] AI実行中 (57%)` while running,
 /// `[QUEUED] 実行中でない` otherwise, `エラー: <error>` when there is an error.
 /// Accepts results in camelCase or the CLI's snake_case.
-#[napi(catch_unwind, ts_args_type = "info: ExecutionStepInfo, locale?: 'ja' | 'en' | undefined | null")]
-pub fn format_execution_step_display(env: Env, info: Option<Unknown<'_>>, locale: Option<Unknown<'_>>) -> Result<String> {
+#[napi(
+    catch_unwind,
+    ts_args_type = "info: ExecutionStepInfo, locale?: 'ja' | 'en' | undefined | null"
+)]
+pub fn format_execution_step_display(
+    env: Env,
+    info: Option<Unknown<'_>>,
+    locale: Option<Unknown<'_>>,
+) -> Result<String> {
     guarded(|| {
         let locale = match locale {
             Some(l) if !matches!(l.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
@@ -318,17 +383,23 @@ pub fn format_execution_step_display(env: Env, info: Option<Unknown<'_>>, locale
             }
             _ => Default::default(),
         };
-        let info = info.filter(|i| matches!(i.get_type(), Ok(ValueType::Object))).ok_or_else(|| {
-            crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object")
-        })?;
+        let info = info
+            .filter(|i| matches!(i.get_type(), Ok(ValueType::Object)))
+            .ok_or_else(|| crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object"))?;
         // SAFETY: checked to be an object of this env.
         let object = unsafe { Object::from_napi_value(env.raw(), info.raw()) }
             .map_err(|e| crate::error::Error::invalid_arg(format!("info: {}", e.reason)))?;
         let text = |camel: &str, snake: &str| -> Option<String> {
-            [camel, snake].iter().find_map(|k| object.get::<String>(k).ok().flatten())
+            [camel, snake]
+                .iter()
+                .find_map(|k| object.get::<String>(k).ok().flatten())
         };
         let number = |camel: &str, snake: &str| -> Option<i64> {
-            [camel, snake].iter().find_map(|k| object.get::<f64>(k).ok().flatten()).filter(|n| n.is_finite()).map(|n| n as i64)
+            [camel, snake]
+                .iter()
+                .find_map(|k| object.get::<f64>(k).ok().flatten())
+                .filter(|n| n.is_finite())
+                .map(|n| n as i64)
         };
         let (current_step, display, status, error) = (
             text("currentStep", "current_step"),
@@ -371,7 +442,9 @@ pub fn create_sample_database(env: Env, user_data_dir: Option<Unknown<'_>>) -> R
             return Err(crate::error::Error::invalid_arg("userDataDir must not be empty"));
         }
         if dir.contains('\0') {
-            return Err(crate::error::Error::invalid_arg("userDataDir must not contain NUL characters"));
+            return Err(crate::error::Error::invalid_arg(
+                "userDataDir must not contain NUL characters",
+            ));
         }
         crate::sample::create_sample(std::path::Path::new(&dir), chrono::Utc::now()).map(|p| p.display().to_string())
     })

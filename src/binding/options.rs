@@ -95,7 +95,11 @@ pub struct RecordOptions {
 
 /// Where to read from. Without `dbPath`, the default paths are resolved from
 /// the process environment when the call runs.
-pub fn source(db_path: &Option<String>, user_data_dir: &Option<String>, busy_timeout_ms: Option<f64>) -> Result<Source> {
+pub fn source(
+    db_path: &Option<String>,
+    user_data_dir: &Option<String>,
+    busy_timeout_ms: Option<f64>,
+) -> Result<Source> {
     Ok(Source {
         db_path: non_empty("dbPath", db_path)?.map(PathBuf::from),
         user_data_dir: non_empty("userDataDir", user_data_dir)?.map(PathBuf::from),
@@ -104,19 +108,28 @@ pub fn source(db_path: &Option<String>, user_data_dir: &Option<String>, busy_tim
 }
 
 pub fn presentation(verbose: Option<bool>, locale: &Option<String>) -> Result<Presentation> {
-    Ok(Presentation { locale: locale_of(locale)?, verbose: verbose.unwrap_or(false) })
+    Ok(Presentation {
+        locale: locale_of(locale)?,
+        verbose: verbose.unwrap_or(false),
+    })
 }
 
 pub fn locale_of(locale: &Option<String>) -> Result<Locale> {
     match locale.as_deref() {
         None => Ok(Locale::Ja),
-        Some(s) => Locale::parse(s).ok_or_else(|| Error::invalid_arg(format!("locale must be 'ja' or 'en', got {s:?}"))),
+        Some(s) => {
+            Locale::parse(s).ok_or_else(|| Error::invalid_arg(format!("locale must be 'ja' or 'en', got {s:?}")))
+        }
     }
 }
 
 impl BatchOptions {
     pub fn filter(&self) -> BatchFilter {
-        BatchFilter { task_ids: self.task_ids.clone(), order_id: self.order_id.clone(), statuses: self.status_filter.clone() }
+        BatchFilter {
+            task_ids: self.task_ids.clone(),
+            order_id: self.order_id.clone(),
+            statuses: self.status_filter.clone(),
+        }
     }
 }
 
@@ -125,7 +138,9 @@ impl StatsOptions {
         let since: Option<Instant> = match &self.since {
             None => None,
             Some(napi::Either::A(text)) => Some(parse_db_timestamp(text, zone).ok_or_else(|| {
-                Error::invalid_arg(format!("since must be an ISO 8601 time or epoch milliseconds, got {text:?}"))
+                Error::invalid_arg(format!(
+                    "since must be an ISO 8601 time or epoch milliseconds, got {text:?}"
+                ))
             })?),
             Some(napi::Either::B(ms)) => Some(
                 ms.is_finite()
@@ -134,7 +149,10 @@ impl StatsOptions {
                     .ok_or_else(|| Error::invalid_arg(format!("since is not a valid time: {ms}")))?,
             ),
         };
-        Ok(StatsFilter { order_id: self.order_id.clone(), since })
+        Ok(StatsFilter {
+            order_id: self.order_id.clone(),
+            since,
+        })
     }
 }
 
@@ -150,7 +168,9 @@ fn busy_timeout(ms: Option<f64>) -> Result<Duration> {
     match ms {
         None => Ok(DEFAULT_BUSY_TIMEOUT),
         Some(ms) if ms.is_finite() && (0.0..=MAX_BUSY_TIMEOUT_MS).contains(&ms) => Ok(Duration::from_millis(ms as u64)),
-        Some(ms) => Err(Error::invalid_arg(format!("busyTimeoutMs must be between 0 and {MAX_BUSY_TIMEOUT_MS}, got {ms}"))),
+        Some(ms) => Err(Error::invalid_arg(format!(
+            "busyTimeoutMs must be between 0 and {MAX_BUSY_TIMEOUT_MS}, got {ms}"
+        ))),
     }
 }
 
@@ -184,14 +204,20 @@ pub struct WatchOptions {
 
 impl WatchOptions {
     pub fn filter(&self) -> BatchFilter {
-        BatchFilter { task_ids: self.task_ids.clone(), order_id: self.order_id.clone(), statuses: self.status_filter.clone() }
+        BatchFilter {
+            task_ids: self.task_ids.clone(),
+            order_id: self.order_id.clone(),
+            statuses: self.status_filter.clone(),
+        }
     }
 
     pub fn interval(&self) -> Result<Duration> {
         match self.interval_ms {
             None => Ok(Duration::from_millis(250)),
             Some(ms) if ms.is_finite() && (10.0..=3_600_000.0).contains(&ms) => Ok(Duration::from_millis(ms as u64)),
-            Some(ms) => Err(Error::invalid_arg(format!("intervalMs must be between 10 and 3600000, got {ms}"))),
+            Some(ms) => Err(Error::invalid_arg(format!(
+                "intervalMs must be between 10 and 3600000, got {ms}"
+            ))),
         }
     }
 }

@@ -91,7 +91,13 @@ impl From<result::ExecutionStepInfo> for ExecutionStepInfo {
             started_at: r.started_at,
             last_updated: r.last_updated,
             completed_steps: r.completed_steps.map(|steps| {
-                steps.into_iter().map(|s| StepRef { step: s.step.to_owned(), display: s.display.to_owned() }).collect()
+                steps
+                    .into_iter()
+                    .map(|s| StepRef {
+                        step: s.step.to_owned(),
+                        display: s.display.to_owned(),
+                    })
+                    .collect()
             }),
             error: r.error,
             source: r.source.map(str::to_owned),
@@ -147,7 +153,14 @@ impl From<stats::StepDurationStats> for StepDurationStats {
             p50_ms: s.p50_ms as f64,
             p95_ms: s.p95_ms as f64,
             max_ms: s.max_ms as f64,
-            slowest: s.slowest.into_iter().map(|r| SlowRun { task_id: r.task_id, duration_ms: r.duration_ms as f64 }).collect(),
+            slowest: s
+                .slowest
+                .into_iter()
+                .map(|r| SlowRun {
+                    task_id: r.task_id,
+                    duration_ms: r.duration_ms as f64,
+                })
+                .collect(),
         }
     }
 }

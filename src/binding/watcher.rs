@@ -102,10 +102,16 @@ pub fn watch_execution_steps(
         .callee_handled::<false>()
         .weak::<true>()
         .build_callback(|ctx| {
-            let value = guarded(|| ctx.value.map(|changes| changes.into_iter().map(Into::into).collect::<Vec<_>>()));
+            let value = guarded(|| {
+                ctx.value
+                    .map(|changes| changes.into_iter().map(Into::into).collect::<Vec<_>>())
+            });
             let args = match value {
                 Ok(changes) => (None, changes),
-                Err(e) => (Some(napi::Error::new(e.code.as_str().to_owned(), e.message)), Vec::new()),
+                Err(e) => (
+                    Some(napi::Error::new(e.code.as_str().to_owned(), e.message)),
+                    Vec::new(),
+                ),
             };
             Ok(FnArgs::from(args))
         })?;
@@ -115,8 +121,19 @@ pub fn watch_execution_steps(
     thread::Builder::new()
         .name("aipm-steps-watch".into())
         .spawn(move || run(watch, interval, &shared, &stopped))
-        .map_err(|e| js_error(&env, CoreError::new(crate::error::ErrorCode::Internal, format!("cannot start watcher thread: {e}"))))?;
-    Ok(ExecutionStepWatcher { listener, stop: Some(stop) })
+        .map_err(|e| {
+            js_error(
+                &env,
+                CoreError::new(
+                    crate::error::ErrorCode::Internal,
+                    format!("cannot start watcher thread: {e}"),
+                ),
+            )
+        })?;
+    Ok(ExecutionStepWatcher {
+        listener,
+        stop: Some(stop),
+    })
 }
 
 /// The watcher thread: tick, deliver, wait; until closed.
@@ -125,7 +142,12 @@ fn run(mut watch: Watch, interval: Duration, listener: &Mutex<Option<Listener>>,
     let _ = guarded(|| Ok(watch.finish(&TRACKER)));
 }
 
-fn watch_until_stopped(watch: &mut Watch, interval: Duration, listener: &Mutex<Option<Listener>>, stopped: &mpsc::Receiver<()>) {
+fn watch_until_stopped(
+    watch: &mut Watch,
+    interval: Duration,
+    listener: &Mutex<Option<Listener>>,
+    stopped: &mpsc::Receiver<()>,
+) {
     loop {
         let tick = guarded(|| Ok(watch.tick(&TRACKER, &Clock::system())));
         let delivery = match tick {

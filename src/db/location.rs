@@ -41,9 +41,9 @@ pub fn resolve(
     };
     let user_data_dir = match user_data_dir {
         Some(p) => p.to_path_buf(),
-        None => derived_user_data(&db_path).or(user_data_env).unwrap_or_else(|| {
-            db_path.parent().map(Path::to_path_buf).unwrap_or_default()
-        }),
+        None => derived_user_data(&db_path)
+            .or(user_data_env)
+            .unwrap_or_else(|| db_path.parent().map(Path::to_path_buf).unwrap_or_default()),
     };
     Ok(Location { db_path, user_data_dir })
 }
@@ -51,7 +51,9 @@ pub fn resolve(
 /// The parent of the database's `data/` folder.
 fn derived_user_data(db_path: &Path) -> Option<PathBuf> {
     let data = db_path.parent()?;
-    (data.file_name()? == "data").then(|| data.parent().map(Path::to_path_buf)).flatten()
+    (data.file_name()? == "data")
+        .then(|| data.parent().map(Path::to_path_buf))
+        .flatten()
 }
 
 /// The Electron app's user-data folder on this OS.
@@ -92,7 +94,13 @@ mod tests {
         assert_eq!(resolve(None, None, &env).unwrap().user_data_dir, PathBuf::from("/u"));
 
         let loc = resolve(Some(Path::new("/a/b.db")), Some(Path::new("/ud")), &env).unwrap();
-        assert_eq!(loc, Location { db_path: "/a/b.db".into(), user_data_dir: "/ud".into() });
+        assert_eq!(
+            loc,
+            Location {
+                db_path: "/a/b.db".into(),
+                user_data_dir: "/ud".into()
+            }
+        );
     }
 
     #[cfg(all(unix, not(target_os = "macos")))]

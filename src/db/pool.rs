@@ -24,9 +24,9 @@ use rusqlite::{Connection, OpenFlags};
 
 use super::schema::Schema;
 use super::snapshot::{read_mode, Consistency};
-use crate::read_memo::ReadMemo;
 use crate::error::{Error, ErrorCode, Result};
 use crate::file_id::FileId;
+use crate::read_memo::ReadMemo;
 
 /// Connections kept aside after their file left its path (Unix), before the
 /// oldest is closed after all: a bound on descriptors should files keep being
@@ -74,7 +74,11 @@ impl Reader {
     pub fn open(path: &Path) -> Result<Reader> {
         let (vfs, consistency, db_file) = read_mode(path);
         let conn = open_with(path, OpenFlags::SQLITE_OPEN_READ_ONLY, vfs)?;
-        Ok(Reader { consistency, db_file, ..Reader::new(conn) })
+        Ok(Reader {
+            consistency,
+            db_file,
+            ..Reader::new(conn)
+        })
     }
 
     /// Drops what this connection cached from a read that was not consistent.
@@ -86,12 +90,17 @@ impl Reader {
     /// SQLite's `PRAGMA data_version`: on this connection, it moves whenever
     /// another connection commits a change to the database.
     pub fn data_version(&self) -> rusqlite::Result<i64> {
-        self.conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))
+        self.conn
+            .prepare_cached("PRAGMA data_version")?
+            .query_row([], |r| r.get(0))
     }
 
     /// The schema, probed again only when the database's schema changed.
     pub fn schema(&mut self) -> rusqlite::Result<Result<Schema>> {
-        let version: i64 = self.conn.prepare_cached("PRAGMA schema_version")?.query_row([], |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .prepare_cached("PRAGMA schema_version")?
+            .query_row([], |r| r.get(0))?;
         if let Some((v, schema)) = &self.schema {
             if *v == version {
                 return Ok(Ok(schema.clone()));
@@ -125,11 +134,18 @@ enum Spare {
 
 impl Idle {
     fn new(file: FileId) -> Idle {
-        Idle { file, readers: Vec::new(), writers: Vec::new() }
+        Idle {
+            file,
+            readers: Vec::new(),
+            writers: Vec::new(),
+        }
     }
 
     fn into_spares(self) -> impl Iterator<Item = Spare> {
-        self.readers.into_iter().map(Spare::Reader).chain(self.writers.into_iter().map(Spare::Writer))
+        self.readers
+            .into_iter()
+            .map(Spare::Reader)
+            .chain(self.writers.into_iter().map(Spare::Writer))
     }
 }
 
@@ -153,7 +169,11 @@ impl ConnectionPool {
         };
         reader.file_stamp = (meta.len(), meta.modified().ok());
         reader.busy_timeout = busy_timeout;
-        let result = reader.conn.busy_timeout(busy_timeout).map_err(|e| Error::from_sqlite(e, path)).and_then(|()| f(&mut reader));
+        let result = reader
+            .conn
+            .busy_timeout(busy_timeout)
+            .map_err(|e| Error::from_sqlite(e, path))
+            .and_then(|()| f(&mut reader));
         end_transaction(&reader.conn);
         self.give_back(path, file, Spare::Reader(reader));
         result
@@ -172,7 +192,10 @@ impl ConnectionPool {
             Some(conn) => conn,
             None => open(path, OpenFlags::SQLITE_OPEN_READ_WRITE)?,
         };
-        let result = conn.busy_timeout(busy_timeout).map_err(|e| Error::from_sqlite(e, path)).and_then(|()| f(&mut conn));
+        let result = conn
+            .busy_timeout(busy_timeout)
+            .map_err(|e| Error::from_sqlite(e, path))
+            .and_then(|()| f(&mut conn));
         end_transaction(&conn);
         self.give_back(path, file, Spare::Writer(conn));
         result
@@ -186,7 +209,9 @@ impl ConnectionPool {
 
     /// How many read and read-write connections to `path` are idle in the pool.
     pub fn idle(&self, path: &Path) -> (usize, usize) {
-        self.lock().get(path).map_or((0, 0), |idle| (idle.readers.len(), idle.writers.len()))
+        self.lock()
+            .get(path)
+            .map_or((0, 0), |idle| (idle.readers.len(), idle.writers.len()))
     }
 
     /// `pick` from the idle connections of the file now at `path`; those of a
@@ -226,7 +251,10 @@ fn database_metadata(path: &Path) -> Result<std::fs::Metadata> {
         std::io::ErrorKind::NotFound => {
             Error::new(ErrorCode::DbNotFound, format!("database not found: {}", path.display()))
         }
-        _ => Error::new(ErrorCode::DbIo, format!("cannot access database {}: {e}", path.display())),
+        _ => Error::new(
+            ErrorCode::DbIo,
+            format!("cannot access database {}: {e}", path.display()),
+        ),
     })?;
     if !meta.is_file() {
         return Err(Error::new(

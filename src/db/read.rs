@@ -10,8 +10,8 @@ use std::time::Duration;
 use rusqlite::{Statement, ToSql};
 
 use super::pool::Reader;
-use super::snapshot::{quiet_mark, Consistency};
 use super::schema::Schema;
+use super::snapshot::{quiet_mark, Consistency};
 use super::sql_value::{integer, text, text_or_empty};
 use crate::error::{Error, ErrorCode, Result};
 use crate::evidence::history::{scope_rows, HeldLocks, HistoryRow};
@@ -100,7 +100,10 @@ fn once_when_quiet<T>(
         if std::time::Instant::now() >= deadline {
             return Err(Error::new(
                 ErrorCode::DbBusy,
-                format!("database is being written past the busy timeout (its journal stays): {}", path.display()),
+                format!(
+                    "database is being written past the busy timeout (its journal stays): {}",
+                    path.display()
+                ),
             ));
         }
         std::thread::sleep(pause);
@@ -173,11 +176,7 @@ impl Fetched {
 
 /// The selected tasks and their evidence, read on a connection inside a read
 /// transaction (see [`in_read_transaction`]).
-pub fn read_selected(
-    reader: &mut Reader,
-    selection: &Selection<'_>,
-    zone: Zone,
-) -> rusqlite::Result<Result<Fetched>> {
+pub fn read_selected(reader: &mut Reader, selection: &Selection<'_>, zone: Zone) -> rusqlite::Result<Result<Fetched>> {
     let schema = match reader.schema()? {
         Ok(schema) => schema,
         Err(e) => return Ok(Err(e)),
@@ -187,12 +186,23 @@ pub fn read_selected(
     let ids_json = selection.task_ids.map(json_array);
     let statuses_json = selection.statuses.map(json_array);
 
-    let Some(sql) = schema.tasks_query(ids_json.is_some(), selection.order_id.is_some(), statuses_json.is_some())
-    else {
+    let Some(sql) = schema.tasks_query(
+        ids_json.is_some(),
+        selection.order_id.is_some(),
+        statuses_json.is_some(),
+    ) else {
         return Ok(Ok(Fetched::default()));
     };
     let mut stmt = conn.prepare_cached(&sql)?;
-    bind(&mut stmt, &[(":project", project), (":ids", &ids_json), (":order", &selection.order_id), (":statuses", &statuses_json)])?;
+    bind(
+        &mut stmt,
+        &[
+            (":project", project),
+            (":ids", &ids_json),
+            (":order", &selection.order_id),
+            (":statuses", &statuses_json),
+        ],
+    )?;
     let mut tasks = Vec::new();
     let mut rows = stmt.raw_query();
     while let Some(row) = rows.next()? {
@@ -248,7 +258,9 @@ fn query_history(
     ids: &dyn ToSql,
 ) -> rusqlite::Result<HashMap<String, Vec<(HistoryRow, Option<String>)>>> {
     let mut by_task: HashMap<String, Vec<(HistoryRow, Option<String>)>> = HashMap::new();
-    let Some(sql) = schema.history_query() else { return Ok(by_task) };
+    let Some(sql) = schema.history_query() else {
+        return Ok(by_task);
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     bind(&mut stmt, &[(":project", project), (":ids", ids)])?;
     let mut rows = stmt.raw_query();
@@ -261,7 +273,10 @@ fn query_history(
             reason: text(row, 5)?,
             changed_at: None, // parsed after the transaction
         };
-        by_task.entry(text_or_empty(row, 0)?).or_default().push((row_out, text(row, 6)?));
+        by_task
+            .entry(text_or_empty(row, 0)?)
+            .or_default()
+            .push((row_out, text(row, 6)?));
     }
     Ok(by_task)
 }
@@ -274,7 +289,9 @@ fn query_locks(
     zone: Zone,
 ) -> rusqlite::Result<HashMap<String, HeldLocks>> {
     let mut by_task = HashMap::new();
-    let Some(sql) = schema.locks_query() else { return Ok(by_task) };
+    let Some(sql) = schema.locks_query() else {
+        return Ok(by_task);
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     bind(&mut stmt, &[(":project", project), (":ids", ids)])?;
     let mut rows = stmt.raw_query();
@@ -296,7 +313,9 @@ fn query_events(
     zone: Zone,
 ) -> rusqlite::Result<HashMap<String, Vec<RecordedEvent>>> {
     let mut by_task: HashMap<String, Vec<RecordedEvent>> = HashMap::new();
-    let Some(sql) = schema.events_query() else { return Ok(by_task) };
+    let Some(sql) = schema.events_query() else {
+        return Ok(by_task);
+    };
     let mut stmt = conn.prepare_cached(&sql)?;
     bind(&mut stmt, &[(":project", project), (":ids", ids)])?;
     let mut rows = stmt.raw_query();

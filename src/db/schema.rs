@@ -125,7 +125,11 @@ impl Schema {
     pub fn history_query(&self) -> Option<String> {
         let h = self.change_history.as_ref()?;
         let order_key = if h.has("id") { "id" } else { "rowid" };
-        let project_filter = if h.has("project_id") { " AND (project_id = :project OR project_id IS NULL)" } else { "" };
+        let project_filter = if h.has("project_id") {
+            " AND (project_id = :project OR project_id IS NULL)"
+        } else {
+            ""
+        };
         Some(format!(
             "SELECT entity_id, {}, field_name, {}, new_value, {}, {} FROM change_history \
              WHERE entity_type = 'task' AND entity_id IN (SELECT value FROM json_each(:ids)){project_filter} \
@@ -141,7 +145,11 @@ impl Schema {
     /// Locks held on the tasks `:ids`: count and earliest time per task.
     pub fn locks_query(&self) -> Option<String> {
         let l = self.file_locks.as_ref()?;
-        let project_filter = if l.has("project_id") { " AND project_id = :project" } else { "" };
+        let project_filter = if l.has("project_id") {
+            " AND project_id = :project"
+        } else {
+            ""
+        };
         Some(format!(
             "SELECT task_id, COUNT(*), MIN({}) FROM file_locks \
              WHERE task_id IN (SELECT value FROM json_each(:ids)){project_filter} GROUP BY task_id",

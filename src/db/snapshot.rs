@@ -82,7 +82,10 @@ fn header(db_file: &File) -> Option<Header> {
         return None;
     }
     // Bytes 18 and 19: file format write/read versions, 1 = legacy (rollback journal), 2 = WAL.
-    Some(Header { rollback_journal: bytes[18] == 1 && bytes[19] == 1, change_counter: bytes[24..28].try_into().ok()? })
+    Some(Header {
+        rollback_journal: bytes[18] == 1 && bytes[19] == 1,
+        change_counter: bytes[24..28].try_into().ok()?,
+    })
 }
 
 #[cfg(not(unix))]
@@ -100,19 +103,24 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("aipm.db");
         let conn = Connection::open(&db).unwrap();
-        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);").unwrap();
+        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
         let file = File::open(&db).unwrap();
         let before = quiet_mark(&file, &db).expect("quiet");
         conn.execute_batch("INSERT INTO t VALUES (2)").unwrap();
         let after = quiet_mark(&file, &db).expect("quiet");
         assert_ne!(before, after);
 
-        conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (3);").unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE; INSERT INTO t VALUES (3);")
+            .unwrap();
         // The journal exists from the first change on.
         assert_eq!(quiet_mark(&file, &db), None);
         conn.execute_batch("COMMIT").unwrap();
         assert!(quiet_mark(&file, &db).is_some());
-        assert!(matches!(read_mode(&db), (Some("unix-none"), Consistency::Optimistic, Some(_))));
+        assert!(matches!(
+            read_mode(&db),
+            (Some("unix-none"), Consistency::Optimistic, Some(_))
+        ));
     }
 
     #[test]
@@ -120,7 +128,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let wal = dir.path().join("wal.db");
         let conn = Connection::open(&wal).unwrap();
-        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (x);").unwrap();
+        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (x);")
+            .unwrap();
         assert!(matches!(read_mode(&wal), (None, Consistency::Locks, _)));
         let junk = dir.path().join("junk.db");
         std::fs::write(&junk, b"not a database at all, just some bytes").unwrap();

@@ -30,7 +30,9 @@ pub struct NewStepEvent<'a> {
 /// `path`; refuses (writing nothing) if the task does not exist in its project.
 pub fn record_step_event(conn: &mut Connection, path: &Path, event: &NewStepEvent<'_>) -> Result<()> {
     let sqlite = |e| Error::from_sqlite(e, path);
-    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sqlite)?;
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sqlite)?;
     let schema = Schema::probe(&tx).map_err(sqlite)??;
     let exists = tx
         .query_row(

@@ -57,14 +57,23 @@ impl Attempt {
             (Entered::InProgress, None) => entry,
             (Entered::Rework, _) => entry + 1,
         };
-        Attempt { entered: Some(entered), entered_at, entry: Some(entry), first_row }
+        Attempt {
+            entered: Some(entered),
+            entered_at,
+            entry: Some(entry),
+            first_row,
+        }
     }
 
     /// The attempt's rows, without the transition that began it. Without any
     /// transition in the history, every row.
     pub fn rows<'a>(&self, rows: &'a [HistoryRow]) -> impl Iterator<Item = &'a HistoryRow> + 'a {
         let entry = self.entry;
-        rows.iter().enumerate().skip(self.first_row).filter(move |(i, _)| Some(*i) != entry).map(|(_, r)| r)
+        rows.iter()
+            .enumerate()
+            .skip(self.first_row)
+            .filter(move |(i, _)| Some(*i) != entry)
+            .map(|(_, r)| r)
     }
 
     /// Whether a run (a log, a recorded run) that began at `began_at` belongs to this attempt.
@@ -126,6 +135,9 @@ mod tests {
         assert!(attempt.admits(t(-5)));
         assert!(!attempt.admits(t(-600)));
         assert!(!attempt.admits(None));
-        assert!(Attempt::default().admits(None), "without history every run is a candidate");
+        assert!(
+            Attempt::default().admits(None),
+            "without history every run is a candidate"
+        );
     }
 }

@@ -34,10 +34,14 @@ impl HistoryRow {
     /// A non-status change whose text mentions a report.
     pub fn mentions_report(&self) -> bool {
         !self.is_status()
-            && [Some(self.field.as_str()), self.new_value.as_deref(), self.reason.as_deref()]
-                .into_iter()
-                .flatten()
-                .any(|text| text.to_ascii_lowercase().contains("report") || text.contains("レポート"))
+            && [
+                Some(self.field.as_str()),
+                self.new_value.as_deref(),
+                self.reason.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .any(|text| text.to_ascii_lowercase().contains("report") || text.contains("レポート"))
     }
 }
 
@@ -57,8 +61,10 @@ pub fn scope_rows(
     status: &str,
     assignee: Option<&str>,
 ) -> Vec<HistoryRow> {
-    let mut rows: Vec<HistoryRow> =
-        rows.into_iter().filter(|r| r.project_id.as_deref().is_none_or(|p| p == project_id)).collect();
+    let mut rows: Vec<HistoryRow> = rows
+        .into_iter()
+        .filter(|r| r.project_id.as_deref().is_none_or(|p| p == project_id))
+        .collect();
     if !shared_id {
         return rows;
     }
@@ -81,12 +87,14 @@ pub fn scope_rows(
         rows.retain(|r| {
             let i = index;
             index += 1;
-            let paired_with_foreign = r.is_status()
-                && second(r).is_some_and(|s| foreign_seconds.contains(&s) && !our_seconds.contains(&s));
+            let paired_with_foreign =
+                r.is_status() && second(r).is_some_and(|s| foreign_seconds.contains(&s) && !our_seconds.contains(&s));
             !foreign.contains(&i) && !paired_with_foreign
         });
     }
-    let Some(entry) = rows.iter().rposition(|r| r.is_status_to(status)) else { return rows };
+    let Some(entry) = rows.iter().rposition(|r| r.is_status_to(status)) else {
+        return rows;
+    };
     let mut index = 0;
     rows.retain(|r| {
         let after_entry = index > entry;
@@ -189,7 +197,10 @@ pub(crate) mod tests {
             row(None, "status", "IN_PROGRESS", "DONE", 9),
         ];
         let kept = scope_rows(rows, "mine", true, "IN_PROGRESS", Some("Worker A"));
-        let fields: Vec<_> = kept.iter().map(|r| (r.field.as_str(), r.new_value.as_deref().unwrap())).collect();
+        let fields: Vec<_> = kept
+            .iter()
+            .map(|r| (r.field.as_str(), r.new_value.as_deref().unwrap()))
+            .collect();
         assert_eq!(
             fields,
             [("assignee", "Worker A"), ("status", "IN_PROGRESS")],

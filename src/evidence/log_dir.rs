@@ -25,13 +25,20 @@ pub fn is_safe_component(id: &str) -> bool {
         && id.len() <= 255
         && id != "."
         && id != ".."
-        && !id.chars().any(|c| matches!(c, '/' | '\\' | ':' | '\0') || c.is_control())
+        && !id
+            .chars()
+            .any(|c| matches!(c, '/' | '\\' | ':' | '\0') || c.is_control())
 }
 
 /// Where the LOGS folder of an order is, if the ids are safe path components.
 pub fn expected_logs_dir(root: &Path, project_id: &str, order_id: &str) -> Option<PathBuf> {
-    (is_safe_component(project_id) && is_safe_component(order_id))
-        .then(|| root.join("PROJECTS").join(project_id).join("RESULT").join(order_id).join("LOGS"))
+    (is_safe_component(project_id) && is_safe_component(order_id)).then(|| {
+        root.join("PROJECTS")
+            .join(project_id)
+            .join("RESULT")
+            .join(order_id)
+            .join("LOGS")
+    })
 }
 
 /// The LOGS folder of an order, if the ids are safe and the folder, once links
@@ -48,7 +55,9 @@ pub fn logs_dir(root: &Path, project_id: &str, order_id: &str) -> Option<PathBuf
 /// All worker logs in a LOGS folder, by task id, oldest launch first.
 pub fn scan_logs(dir: &Path, root: &Path, zone: Zone) -> HashMap<String, Vec<LogFile>> {
     let mut by_task: HashMap<String, Vec<LogFile>> = HashMap::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return by_task };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return by_task;
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some((task_id, launched_at)) = name.to_str().and_then(|n| parse_log_name(n, zone)) else {
@@ -66,7 +75,10 @@ pub fn scan_logs(dir: &Path, root: &Path, zone: Zone) -> HashMap<String, Vec<Log
         } else {
             continue;
         };
-        by_task.entry(task_id.to_owned()).or_default().push(LogFile { path, launched_at });
+        by_task
+            .entry(task_id.to_owned())
+            .or_default()
+            .push(LogFile { path, launched_at });
     }
     for logs in by_task.values_mut() {
         logs.sort_by(|a, b| a.launched_at.cmp(&b.launched_at).then_with(|| a.path.cmp(&b.path)));

@@ -104,7 +104,12 @@ impl LogCache {
         };
         let parsed = if committed.is_terminated() {
             // Nothing after a terminal line is progress: no need to read on.
-            Parsed { offset, bytes: 0, latest: committed.clone(), committed }
+            Parsed {
+                offset,
+                bytes: 0,
+                latest: committed.clone(),
+                committed,
+            }
         } else {
             parse_from(path, offset, committed, zone)?
         };
@@ -113,7 +118,12 @@ impl LogCache {
         inner.bytes_parsed += parsed.bytes;
         let clock = inner.clock;
         if inner.logs.len() >= CACHE_CAPACITY && !inner.logs.contains_key(path) {
-            if let Some(oldest) = inner.logs.iter().min_by_key(|(_, p)| p.last_used).map(|(k, _)| k.clone()) {
+            if let Some(oldest) = inner
+                .logs
+                .iter()
+                .min_by_key(|(_, p)| p.last_used)
+                .map(|(k, _)| k.clone())
+            {
                 inner.logs.remove(&oldest);
             }
         }
@@ -163,18 +173,33 @@ fn parse_from(path: &Path, offset: u64, mut committed: Timeline, zone: Zone) -> 
         line.clear();
         let (consumed, complete) = read_capped_line(&mut reader, &mut line)?;
         if consumed == 0 {
-            return Ok(Parsed { offset: position, bytes: position - offset, latest: committed.clone(), committed });
+            return Ok(Parsed {
+                offset: position,
+                bytes: position - offset,
+                latest: committed.clone(),
+                committed,
+            });
         }
         if !complete {
             // The writer is mid-line: use it now, but read it again next time.
             let mut latest = committed.clone();
             apply_line(&line, &mut latest, zone);
-            return Ok(Parsed { offset: position, bytes: position - offset + consumed as u64, committed, latest });
+            return Ok(Parsed {
+                offset: position,
+                bytes: position - offset + consumed as u64,
+                committed,
+                latest,
+            });
         }
         position += consumed as u64;
         apply_line(&line, &mut committed, zone);
         if committed.is_terminated() {
-            return Ok(Parsed { offset: position, bytes: position - offset, latest: committed.clone(), committed });
+            return Ok(Parsed {
+                offset: position,
+                bytes: position - offset,
+                latest: committed.clone(),
+                committed,
+            });
         }
     }
 }
@@ -236,7 +261,12 @@ mod tests {
     }
 
     fn append(path: &Path, text: &[u8]) {
-        std::fs::OpenOptions::new().append(true).open(path).unwrap().write_all(text).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(path)
+            .unwrap()
+            .write_all(text)
+            .unwrap();
     }
 
     #[test]
@@ -254,7 +284,11 @@ mod tests {
         let more = b"2026-10-24 10:51:50 [INFO] [execute_task] start: model=opus\n";
         append(&path, more);
         assert_eq!(cache.timeline(&path, zone).unwrap().current(), Some(Step::ExecuteTask));
-        assert_eq!(cache.bytes_parsed(), after_first + more.len() as u64, "only the new bytes");
+        assert_eq!(
+            cache.bytes_parsed(),
+            after_first + more.len() as u64,
+            "only the new bytes"
+        );
     }
 
     #[test]
@@ -263,7 +297,10 @@ mod tests {
         let path = dir.path().join("w.log");
         write(&path, b"2026-10-24 10:51:49 [INFO] [assign_worker] start: x\r\n2026-10-24 10:51:50 [INFO] [execute_task] start: x");
         let cache = LogCache::new();
-        assert_eq!(cache.timeline(&path, Zone::japan()).unwrap().current(), Some(Step::ExecuteTask));
+        assert_eq!(
+            cache.timeline(&path, Zone::japan()).unwrap().current(),
+            Some(Step::ExecuteTask)
+        );
         append(&path, b"\r\n2026-10-24 10:51:51 [INFO] [error] failed: boom\r\n");
         let t = cache.timeline(&path, Zone::japan()).unwrap();
         assert!(matches!(t.outcome(), Outcome::Failed { step: Step::ExecuteTask, message, .. } if message == "boom"));
@@ -275,10 +312,16 @@ mod tests {
         let path = dir.path().join("w.log");
         write(&path, b"2026-10-24 10:51:49 [INFO] [create_report] start: x\n");
         let cache = LogCache::new();
-        assert_eq!(cache.timeline(&path, Zone::japan()).unwrap().current(), Some(Step::CreateReport));
+        assert_eq!(
+            cache.timeline(&path, Zone::japan()).unwrap().current(),
+            Some(Step::CreateReport)
+        );
         std::fs::remove_file(&path).unwrap();
         write(&path, b"2026-10-24 11:00:00 [INFO] [get_task_info] start: new file\n");
-        assert_eq!(cache.timeline(&path, Zone::japan()).unwrap().current(), Some(Step::GetTaskInfo));
+        assert_eq!(
+            cache.timeline(&path, Zone::japan()).unwrap().current(),
+            Some(Step::GetTaskInfo)
+        );
     }
 
     #[test]

@@ -45,7 +45,10 @@ pub fn parse_line(line: &str) -> Option<LogLine<'_>> {
     let entry = match (sub_step, event) {
         ("error", StepEvent::Failed) => LogEntry::RunFailed { message: detail },
         ("complete", StepEvent::Success) => LogEntry::RunCompleted,
-        _ => LogEntry::Step { step: Step::from_sub_step(sub_step)?, event },
+        _ => LogEntry::Step {
+            step: Step::from_sub_step(sub_step)?,
+            event,
+        },
     };
     Some(LogLine { time, entry })
 }
@@ -67,9 +70,7 @@ fn bracketed(s: &str) -> Option<(&str, &str)> {
     let inner = s.strip_prefix('[')?;
     let end = inner.find(']')?;
     let name = &inner[..end];
-    let valid = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let valid = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     valid.then(|| (name, &inner[end + 1..]))
 }
 
@@ -91,27 +92,50 @@ mod tests {
         let cases: [(&str, Option<LogEntry>); 12] = [
             (
                 "2026-10-24 10:51:49 [INFO] [assign_worker] start: mode=通常",
-                Some(LogEntry::Step { step: Step::AssignWorker, event: StepEvent::Start }),
+                Some(LogEntry::Step {
+                    step: Step::AssignWorker,
+                    event: StepEvent::Start,
+                }),
             ),
             (
                 "2026-10-24 10:51:49 [INFO] [file_lock] skip: 対象ファイル未指定\r",
-                Some(LogEntry::Step { step: Step::FileLock, event: StepEvent::Skip }),
+                Some(LogEntry::Step {
+                    step: Step::FileLock,
+                    event: StepEvent::Skip,
+                }),
             ),
             (
                 "2026-10-24 10:51:53 [INFO] [execute_task] success: ",
-                Some(LogEntry::Step { step: Step::ExecuteTask, event: StepEvent::Success }),
+                Some(LogEntry::Step {
+                    step: Step::ExecuteTask,
+                    event: StepEvent::Success,
+                }),
             ),
             (
                 "2026-10-24 10:51:53 [INFO] [error] failed: REPORT作成不可: execution_resultが空",
-                Some(LogEntry::RunFailed { message: "REPORT作成不可: execution_resultが空" }),
+                Some(LogEntry::RunFailed {
+                    message: "REPORT作成不可: execution_resultが空",
+                }),
             ),
-            ("2026-10-24 10:52:09 [INFO] [complete] success: Worker処理完了", Some(LogEntry::RunCompleted)),
+            (
+                "2026-10-24 10:52:09 [INFO] [complete] success: Worker処理完了",
+                Some(LogEntry::RunCompleted),
+            ),
             (
                 "2026-10-24 10:52:09 [INFO] [convert_report_to_html] warning: HTML変換失敗（継続）",
-                Some(LogEntry::Step { step: Step::CreateReport, event: StepEvent::Warning }),
+                Some(LogEntry::Step {
+                    step: Step::CreateReport,
+                    event: StepEvent::Warning,
+                }),
             ),
-            ("2026-10-24 10:51:49 [INFO] [claude_cli] Executing: claude -p (model=opus)", None),
-            ("2026-10-24 10:51:53 [INFO] [self_healing] start: Handling execution failure", None),
+            (
+                "2026-10-24 10:51:49 [INFO] [claude_cli] Executing: claude -p (model=opus)",
+                None,
+            ),
+            (
+                "2026-10-24 10:51:53 [INFO] [self_healing] start: Handling execution failure",
+                None,
+            ),
             ("2026-10-24 10:51:49 [INFO] Keyword match for 'document' profile", None),
             ("【Worker処理失敗】REPORT作成不可", None),
             ("Traceback (most recent call last):", None),
@@ -125,11 +149,24 @@ mod tests {
     #[test]
     fn hostile_lines_are_not_step_lines() {
         let long = format!("2026-10-24 10:51:49 [INFO] [{}] start: x", "a".repeat(10_000));
-        for line in ["", "2026", "2026-10-24 10:51:49", "2026-10-24 10:51:49 [", "2026-10-24 10:51:49 [INFO] [", &long] {
+        for line in [
+            "",
+            "2026",
+            "2026-10-24 10:51:49",
+            "2026-10-24 10:51:49 [",
+            "2026-10-24 10:51:49 [INFO] [",
+            &long,
+        ] {
             assert_eq!(parse_line(line), None, "{line:?}");
         }
         // multi-byte text right after the timestamp must not split a character
-        assert_eq!(parse_line("2026-10-24 10:51:49 日本語 [INFO] [assign_worker] start: x"), None);
-        assert_eq!(parse_line("２０２６-10-24 10:51:49 [INFO] [assign_worker] start: x"), None);
+        assert_eq!(
+            parse_line("2026-10-24 10:51:49 日本語 [INFO] [assign_worker] start: x"),
+            None
+        );
+        assert_eq!(
+            parse_line("２０２６-10-24 10:51:49 [INFO] [assign_worker] start: x"),
+            None
+        );
     }
 }

@@ -17,7 +17,10 @@ impl TaskMetadata {
         };
         TaskMetadata {
             file_locked: matches!(map.get("file_locked"), Some(serde_json::Value::Bool(true))),
-            current_step: map.get("current_step").and_then(|v| v.as_str()).and_then(Step::from_sub_step),
+            current_step: map
+                .get("current_step")
+                .and_then(|v| v.as_str())
+                .and_then(Step::from_sub_step),
         }
     }
 }
@@ -29,8 +32,16 @@ mod tests {
     #[test]
     fn metadata_is_read_leniently() {
         let cases = [
-            (r#"{"file_locked": true, "current_step": "execute_task"}"#, true, Some(Step::ExecuteTask)),
-            (r#"{"current_step": "self_verification"}"#, false, Some(Step::ExecuteTask)),
+            (
+                r#"{"file_locked": true, "current_step": "execute_task"}"#,
+                true,
+                Some(Step::ExecuteTask),
+            ),
+            (
+                r#"{"current_step": "self_verification"}"#,
+                false,
+                Some(Step::ExecuteTask),
+            ),
             (r#"{"file_locked": "yes", "current_step": 3}"#, false, None),
             (r#"{"current_step": "nonsense"}"#, false, None),
             ("[1,2]", false, None),
@@ -38,7 +49,14 @@ mod tests {
             ("", false, None),
         ];
         for (text, locked, step) in cases {
-            assert_eq!(TaskMetadata::parse(text), TaskMetadata { file_locked: locked, current_step: step }, "{text}");
+            assert_eq!(
+                TaskMetadata::parse(text),
+                TaskMetadata {
+                    file_locked: locked,
+                    current_step: step
+                },
+                "{text}"
+            );
         }
     }
 }

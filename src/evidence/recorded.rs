@@ -28,17 +28,21 @@ pub fn split_runs(events: &[RecordedEvent]) -> Vec<RecordedRun> {
     let mut runs: Vec<RecordedRun> = Vec::new();
     let mut after_complete = false;
     for e in events {
-        let Some(event) = StepEvent::from_name(&e.event) else { continue };
+        let Some(event) = StepEvent::from_name(&e.event) else {
+            continue;
+        };
         let step = Step::from_sub_step(&e.step);
         let pseudo = matches!(e.step.as_str(), "error" | "complete");
         if step.is_none() && !pseudo {
             continue;
         }
-        let begins = runs.is_empty()
-            || after_complete
-            || (step == Some(Step::GetTaskInfo) && event == StepEvent::Start);
+        let begins =
+            runs.is_empty() || after_complete || (step == Some(Step::GetTaskInfo) && event == StepEvent::Start);
         if begins {
-            runs.push(RecordedRun { began_at: e.recorded_at, timeline: Timeline::new(Unmentioned::Completed) });
+            runs.push(RecordedRun {
+                began_at: e.recorded_at,
+                timeline: Timeline::new(Unmentioned::Completed),
+            });
         }
         let run = runs.last_mut().expect("a run was just ensured");
         run.began_at = run.began_at.or(e.recorded_at);
@@ -87,7 +91,13 @@ mod tests {
         ];
         let runs = split_runs(&events);
         assert_eq!(runs.len(), 3);
-        assert!(matches!(runs[0].timeline.outcome(), Outcome::Failed { step: Step::CreateReport, .. }));
+        assert!(matches!(
+            runs[0].timeline.outcome(),
+            Outcome::Failed {
+                step: Step::CreateReport,
+                ..
+            }
+        ));
         assert_eq!(runs[1].timeline.current(), Some(Step::AutoReview));
         assert!(matches!(runs[1].timeline.outcome(), Outcome::Completed { .. }));
         assert_eq!(runs[2].timeline.current(), Some(Step::AssignWorker));

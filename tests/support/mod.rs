@@ -38,7 +38,12 @@ impl Fixture {
         std::fs::create_dir_all(user_data.join("data")).unwrap();
         let db_path = user_data.join("data").join("aipm.db");
         Connection::open(&db_path).unwrap().execute_batch(ddl).unwrap();
-        Fixture { dir, user_data, db_path, tracker: StepTracker::with_env(|_| None) }
+        Fixture {
+            dir,
+            user_data,
+            db_path,
+            tracker: StepTracker::with_env(|_| None),
+        }
     }
 
     pub fn conn(&self) -> Connection {
@@ -54,7 +59,15 @@ impl Fixture {
         self.task_in(project, ORDER, id, status, assignee, "2026-10-24T10:51:49");
     }
 
-    pub fn task_in(&self, project: &str, order: &str, id: &str, status: &str, assignee: Option<&str>, updated_local: &str) {
+    pub fn task_in(
+        &self,
+        project: &str,
+        order: &str,
+        id: &str,
+        status: &str,
+        assignee: Option<&str>,
+        updated_local: &str,
+    ) {
         self.conn()
             .execute(
                 "INSERT INTO tasks (id, project_id, order_id, title, status, assignee, started_at, created_at, updated_at) \
@@ -65,7 +78,15 @@ impl Fixture {
     }
 
     /// A change_history row; `changed_at` is UTC (`CURRENT_TIMESTAMP`). `project` NULL like the real writers.
-    pub fn history(&self, project: Option<&str>, task: &str, field: &str, old: Option<&str>, new: &str, changed_at_utc: &str) {
+    pub fn history(
+        &self,
+        project: Option<&str>,
+        task: &str,
+        field: &str,
+        old: Option<&str>,
+        new: &str,
+        changed_at_utc: &str,
+    ) {
         self.conn()
             .execute(
                 "INSERT INTO change_history (entity_type, entity_id, project_id, field_name, old_value, new_value, changed_by, changed_at) \
@@ -92,7 +113,13 @@ impl Fixture {
 
     /// Writes a worker log; `stamp` is the local launch time `YYYYMMDD_HHMMSS`.
     pub fn log(&self, project: &str, order: &str, task: &str, stamp: &str, text: &str) -> PathBuf {
-        let dir = self.user_data.join("PROJECTS").join(project).join("RESULT").join(order).join("LOGS");
+        let dir = self
+            .user_data
+            .join("PROJECTS")
+            .join(project)
+            .join("RESULT")
+            .join(order)
+            .join("LOGS");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join(format!("worker_{task}_{stamp}.log"));
         std::fs::write(&path, text).unwrap();
@@ -100,21 +127,37 @@ impl Fixture {
     }
 
     pub fn source(&self) -> Source {
-        Source { db_path: Some(self.db_path.clone()), ..Source::default() }
+        Source {
+            db_path: Some(self.db_path.clone()),
+            ..Source::default()
+        }
     }
 
     pub fn step(&self, project: &str, task: &str, now_utc: &str) -> ExecutionStepInfo {
-        self.step_with(project, task, now_utc, Presentation { verbose: true, ..Presentation::default() })
+        self.step_with(
+            project,
+            task,
+            now_utc,
+            Presentation {
+                verbose: true,
+                ..Presentation::default()
+            },
+        )
     }
 
     pub fn step_with(&self, project: &str, task: &str, now_utc: &str, presentation: Presentation) -> ExecutionStepInfo {
-        self.tracker.task_step(project, task, &self.source(), presentation, &clock(now_utc)).unwrap()
+        self.tracker
+            .task_step(project, task, &self.source(), presentation, &clock(now_utc))
+            .unwrap()
     }
 }
 
 /// Japan time, at the given UTC instant.
 pub fn clock(now_utc: &str) -> Clock {
-    Clock { zone: Zone::japan(), now: utc(now_utc) }
+    Clock {
+        zone: Zone::japan(),
+        now: utc(now_utc),
+    }
 }
 
 pub fn utc(text: &str) -> DateTime<Utc> {
