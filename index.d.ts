@@ -23,8 +23,36 @@ export type ErrorCode =
   | 'ERR_DB_IO'
   | 'ERR_INVALID_ARG'
   | 'ERR_TASK_NOT_FOUND'
+  | 'ERR_UNSUPPORTED'
   | 'ERR_INTERNAL'
 
+/** A running watcher (see `watchExecutionSteps`). */
+export interface ExecutionStepWatcher {
+  /** Stops the watcher: no callback runs after this returns. Closing twice is harmless. */
+  close(): void
+  /** Whether `close()` has been called. */
+  readonly closed: boolean
+}
+
+/**
+ * Calls `listener(err, changes)` whenever step information of the watched
+ * tasks changes: first with every task (`previous: null`), then only tasks
+ * whose information differs; a task that leaves the filter (e.g. becomes DONE)
+ * gets one last change with its final state. Nothing is reported while
+ * nothing changes. Failures (the database vanished, was replaced by something
+ * unreadable, …) reach the listener as `err` with a `code`, once, and the
+ * watcher keeps trying. Change detection runs off the JS thread and reads
+ * only what changed.
+ *
+ * The watcher runs until `close()` or the end of its JavaScript context (a
+ * worker thread's, or the process), whether or not the returned handle is
+ * kept, and never keeps the process alive by itself.
+ */
+export declare function watchExecutionSteps(
+  projectId: string,
+  options: WatchOptions | undefined | null,
+  listener: (err: Error | null, changes: ExecutionStepChange[]) => void,
+): ExecutionStepWatcher
 
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
@@ -33,14 +61,6 @@ export type ErrorCode =
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
-
-/** A running watcher. `close()` stops it; closing twice is harmless. */
-export declare class ExecutionStepWatcher {
-  /** Stops the watcher: no callback runs after this returns. */
-  close(): void
-  /** Whether `close()` has been called. */
-  get closed(): boolean
-}
 
 /** Options of `getMultipleTasksExecutionSteps`. */
 export interface BatchOptions {
@@ -67,10 +87,11 @@ export interface BatchOptions {
 
 /**
  * Builds a sample AI PM user-data folder for demos and experiments:
- * `<userDataDir>/data/aipm.db` in the real schema and worker logs under
- * `<userDataDir>/PROJECTS`, with tasks of project `ai_pm_manager` in every
- * kind of state, timed relative to now. Refuses to overwrite an existing
- * database. Returns the database path.
+ * `<userDataDir>/data/aipm.db` in the real schema (WAL, as the app keeps it),
+ * worker logs under `<userDataDir>/PROJECTS` and review logs under
+ * `<userDataDir>/logs/review_workers`, with tasks of project `ai_pm_manager`
+ * in every kind of state, timed relative to now. Refuses to overwrite an
+ * existing database. Returns the database path.
  */
 export declare function createSampleDatabase(userDataDir: string): string
 
@@ -133,6 +154,13 @@ export interface ExecutionStepInfo {
 export declare function formatExecutionStepDisplay(info: ExecutionStepInfo, locale?: 'ja' | 'en' | undefined | null): string
 
 /**
+ * The seed script's JSON for a result: its fields under their snake_case
+ * names (`current_step`, `progress_percent`, …), as `get_execution_steps.py`
+ * printed them — what a consumer that parsed that script's output reads.
+ */
+export declare function formatExecutionStepJson(info: ExecutionStepInfo): string
+
+/**
  * Steps of many tasks of a project at once, keyed by task id, most recently
  * updated first. Without `taskIds` or `statusFilter`, the tasks IN_PROGRESS.
  * Runs a fixed number of SQL statements however many tasks there are.
@@ -144,8 +172,9 @@ export declare function getMultipleTasksExecutionStepsSync(projectId: string, op
 
 /**
  * Per-step durations (count, mean, p50, p95, max and the slowest runs) over
- * the finished steps of the project's (or one order's) runs, from recorded
- * events or worker logs. One entry per step, in pipeline order.
+ * the finished steps of the project's (or one order's) runs — recorded
+ * events, worker logs, rework runs — and its reviews (`auto_review`). One
+ * entry per step, in pipeline order.
  */
 export declare function getStepDurationStats(projectId: string, options?: StatsOptions | undefined | null): Promise<Array<StepDurationStats>>
 
@@ -197,7 +226,8 @@ export interface QueryOptions {
  * `recorded`). `step` is one of the seven steps or a worker-log sub-step;
  * `event` one of start, success, skip, info, warning, failed, complete. The
  * task must exist in the project. Creates the `task_step_events` table on
- * first use; writes nothing else. Synchronous: it is one short transaction.
+ * first use; writes nothing else. Safe beside the app's own SQLite in the same
+ * process (its locks are this addon's own). Synchronous: one short transaction.
  */
 export declare function recordExecutionStep(projectId: string, taskId: string, step: string, event: StepEventName, options?: RecordOptions | undefined | null): void
 
@@ -284,19 +314,6 @@ export interface StepReport {
   /** How long it took; for the step in progress, the time elapsed so far. */
   durationMs: number | null
 }
-
-/**
- * Calls `listener(err, changes)` whenever step information of the watched
- * tasks changes: first with every task (`previous: null`), then only tasks
- * whose information differs; a task that leaves the filter (e.g. becomes DONE)
- * gets one last change with its final state. Nothing is reported while nothing
- * changes. Failures (the database vanished, was replaced by something
- * unreadable, …) reach the listener as `err` with a `code`, once, and the
- * watcher keeps trying. Change detection runs off the JS thread on file
- * metadata and SQLite's `data_version`. The watcher does not keep the process
- * alive on its own.
- */
-export declare function watchExecutionSteps(projectId: string, options: WatchOptions | undefined | null, listener: (err: Error | null, changes: ExecutionStepChange[]) => void): ExecutionStepWatcher
 
 /** Options of `watchExecutionSteps`. */
 export interface WatchOptions {

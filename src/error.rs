@@ -21,6 +21,8 @@ pub enum ErrorCode {
     InvalidArg,
     /// `recordExecutionStep` named a task that does not exist in the project.
     TaskNotFound,
+    /// What was asked cannot be done safely on this platform.
+    Unsupported,
     /// A bug: a panic or an unexpected state, caught before it reached the host.
     Internal,
 }
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::DbIo => "ERR_DB_IO",
             ErrorCode::InvalidArg => "ERR_INVALID_ARG",
             ErrorCode::TaskNotFound => "ERR_TASK_NOT_FOUND",
+            ErrorCode::Unsupported => "ERR_UNSUPPORTED",
             ErrorCode::Internal => "ERR_INTERNAL",
         }
     }
@@ -63,27 +66,35 @@ impl Error {
 
     /// An SQLite error met while reading or writing the database at `path`.
     pub fn from_sqlite(err: rusqlite::Error, path: &Path) -> Error {
+        use rusqlite::ffi;
         use rusqlite::ErrorCode as Sq;
         let path = path.display();
-        match &err {
-            rusqlite::Error::SqliteFailure(e, _) => match e.code {
-                Sq::DatabaseBusy | Sq::DatabaseLocked => Error::new(
-                    ErrorCode::DbBusy,
-                    format!("database is locked by another process past the busy timeout: {path}"),
-                ),
-                Sq::NotADatabase | Sq::DatabaseCorrupt => Error::new(
-                    ErrorCode::DbCorrupt,
-                    format!("file is not a database or is damaged: {path} ({err})"),
-                ),
-                Sq::CannotOpen | Sq::PermissionDenied | Sq::SystemIoFailure | Sq::ReadOnly => {
-                    Error::new(ErrorCode::DbIo, format!("cannot read database {path}: {err}"))
-                }
-                _ => Error::new(ErrorCode::DbIo, format!("database error in {path}: {err}")),
-            },
-            _ => Error::new(
+        let rusqlite::Error::SqliteFailure(e, _) = &err else {
+            return Error::new(
                 ErrorCode::Internal,
                 format!("unexpected database error in {path}: {err}"),
+            );
+        };
+        match (e.code, e.extended_code) {
+            (_, ffi::SQLITE_READONLY_ROLLBACK) => Error::new(
+                ErrorCode::DbBusy,
+                format!(
+                    "a writer stopped in the middle of a transaction and its journal is still there; \
+                     the next writer rolls it back, then reads work again: {path}"
+                ),
             ),
+            (Sq::DatabaseBusy | Sq::DatabaseLocked, _) => Error::new(
+                ErrorCode::DbBusy,
+                format!("database is locked by another connection past the busy timeout: {path}"),
+            ),
+            (Sq::NotADatabase | Sq::DatabaseCorrupt, _) => Error::new(
+                ErrorCode::DbCorrupt,
+                format!("file is not a database or is damaged: {path} ({err})"),
+            ),
+            (Sq::CannotOpen | Sq::PermissionDenied | Sq::SystemIoFailure | Sq::ReadOnly, _) => {
+                Error::new(ErrorCode::DbIo, format!("cannot read database {path}: {err}"))
+            }
+            _ => Error::new(ErrorCode::DbIo, format!("database error in {path}: {err}")),
         }
     }
 }

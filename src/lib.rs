@@ -1,29 +1,43 @@
 //! Which of the seven pipeline steps each AI PM Manager task is in.
 //!
-//! The core (everything but [`binding`]) knows nothing of Node: it reads the
-//! evidence — steps the worker recorded, its log, the database history — folds
-//! it into a [`timeline::Timeline`], infers the task's state in
-//! [`inference`], and shapes the [`result::ExecutionStepInfo`]. The
-//! [`tracker::StepTracker`] ties these together; `binding` only converts
-//! arguments and results and schedules work off the JavaScript thread.
+//! The layers, each importing only those before it:
+//!
+//! * vocabulary — [`step`], [`status`], [`locale`], [`time`], [`error`];
+//! * `evidence` — what each source says, as data: task rows, history rows,
+//!   recorded events, worker logs and review logs, with their parsers;
+//! * `decision` — where a step is decided: one pure function from a task's
+//!   evidence to its state;
+//! * `present` — the result object, the one-line display, statistics;
+//! * `io` — the database (read-only connections whose locks never disturb the
+//!   app's own SQLite in the process), logs on disk, file states;
+//! * `tracker` — the operations: what changed is read, what did not is kept;
+//! * `binding` — the Node-API layer: converts, schedules, maps errors.
+//!
+//! The public items below are what the binding, the tests and the benchmark use.
 
-pub mod db;
 pub mod error;
-pub mod evidence;
-pub mod file_id;
-pub mod format;
-pub mod inference;
 pub mod locale;
-pub mod read_memo;
-pub mod result;
-pub mod sample;
-pub mod stats;
 pub mod status;
-pub mod steps;
+pub mod step;
 pub mod time;
-pub mod timeline;
-pub mod tracker;
-pub mod watch;
+
+mod decision;
+mod evidence;
+mod io;
+mod present;
+mod sample;
+mod tracker;
+
+pub use decision::timeline::StepStatus;
+pub use decision::Source as EvidenceSource;
+pub use io::db::location::Environment;
+pub use io::db::locking::{install as install_locking, LockOwnership};
+pub use present::format::{format_display, DisplayFields};
+pub use present::result::{ExecutionStepInfo, Presentation, StepRef, StepReport};
+pub use present::stats::{SlowRun, StepDurationStats};
+pub use sample::create_sample;
+pub use tracker::watch::{ExecutionStepChange, Tick, Watch, WatchSpec};
+pub use tracker::{BatchFilter, Source, StatsFilter, StepTracker, DEFAULT_BUSY_TIMEOUT};
 
 // napi-derive registers exports only outside `cfg(test)`, so unit-test builds
 // see the binding as unused.

@@ -28,7 +28,7 @@ pub enum StatusClass {
     Rework,
     /// QUEUED, BLOCKED: waiting, 0 %.
     Waiting,
-    /// DONE, IN_REVIEW, COMPLETED: the pipeline finished, 100 %.
+    /// DONE, IN_REVIEW, COMPLETED: the pipeline finished, 100 % (DONE runs its review).
     Finished,
     /// INTERRUPTED, ESCALATED, WAITING_INPUT: stopped part-way; progress of the last step reached.
     Stopped,
@@ -69,9 +69,6 @@ impl TaskStatus {
         }
     }
 }
-
-/// Statuses a worker runs a task in: a transition into one of these starts an attempt.
-pub const RUN_STATUSES: [&str; 2] = ["IN_PROGRESS", "REWORK"];
 
 #[cfg(test)]
 mod tests {

@@ -19,7 +19,7 @@ pub type Instant = DateTime<Utc>;
 /// The zone writer-local timestamps were written in, and outputs are shown in.
 /// The workers, the app and this addon run on the same desktop, so this is the
 /// process's local zone; tests pin it to a fixed offset.
-#[derive(Copy, Clone, Debug)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Zone {
     Local,
     Fixed(FixedOffset),

@@ -23,5 +23,33 @@ export type ErrorCode =
   | 'ERR_DB_IO'
   | 'ERR_INVALID_ARG'
   | 'ERR_TASK_NOT_FOUND'
+  | 'ERR_UNSUPPORTED'
   | 'ERR_INTERNAL'
 
+/** A running watcher (see `watchExecutionSteps`). */
+export interface ExecutionStepWatcher {
+  /** Stops the watcher: no callback runs after this returns. Closing twice is harmless. */
+  close(): void
+  /** Whether `close()` has been called. */
+  readonly closed: boolean
+}
+
+/**
+ * Calls `listener(err, changes)` whenever step information of the watched
+ * tasks changes: first with every task (`previous: null`), then only tasks
+ * whose information differs; a task that leaves the filter (e.g. becomes DONE)
+ * gets one last change with its final state. Nothing is reported while
+ * nothing changes. Failures (the database vanished, was replaced by something
+ * unreadable, …) reach the listener as `err` with a `code`, once, and the
+ * watcher keeps trying. Change detection runs off the JS thread and reads
+ * only what changed.
+ *
+ * The watcher runs until `close()` or the end of its JavaScript context (a
+ * worker thread's, or the process), whether or not the returned handle is
+ * kept, and never keeps the process alive by itself.
+ */
+export declare function watchExecutionSteps(
+  projectId: string,
+  options: WatchOptions | undefined | null,
+  listener: (err: Error | null, changes: ExecutionStepChange[]) => void,
+): ExecutionStepWatcher

@@ -2,7 +2,14 @@
 //! the JavaScript thread and maps errors. Every function here is a thin door
 //! onto [`crate::tracker::StepTracker`]; each async function has a `…Sync` twin
 //! that calls the same `…_impl`.
+//!
+//! Every entry point takes one argument more than its typings show: the
+//! calling context's `process.env`, which the package's `index.js` passes (so
+//! a Jest sandbox's or a worker thread's own environment decides the default
+//! paths, SPEC §9). Called without it, the global `process.env` of the
+//! context the addon was loaded in is read.
 
+mod environment;
 mod errors;
 mod options;
 mod types;
@@ -15,11 +22,13 @@ use napi::{Env, Task};
 use napi_derive::napi;
 
 use crate::error::Result as CoreResult;
-use crate::format::{format_display, DisplayFields};
-use crate::result;
-use crate::steps::{Step, TOTAL_STEPS};
+use crate::io::db::location::Environment;
+use crate::present::format::{format_display, DisplayFields};
+use crate::present::result;
+use crate::step::{Step, TOTAL_STEPS};
 use crate::time::Clock;
 use crate::tracker::StepTracker;
+use environment::caller_environment;
 use errors::{guarded, guarded_js, js_error, options_arg, string_arg};
 use options::{presentation, source, BatchOptions, QueryOptions, RecordOptions, StatsOptions};
 pub use types::{ExecutionStepInfo, StepDefinition, StepDurationStats};
@@ -107,6 +116,7 @@ struct TaskQuery {
     project_id: String,
     task_id: String,
     options: QueryOptions,
+    environment: Environment,
 }
 
 fn task_query(
@@ -114,17 +124,19 @@ fn task_query(
     project_id: Option<Unknown<'_>>,
     task_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
 ) -> CoreResult<TaskQuery> {
     Ok(TaskQuery {
         project_id: string_arg(project_id, "projectId")?,
         task_id: string_arg(task_id, "taskId")?,
         options: options_arg(env, options, "options")?,
+        environment: caller_environment(env, caller_env),
     })
 }
 
 fn task_step_impl(q: TaskQuery) -> CoreResult<result::ExecutionStepInfo> {
     let o = &q.options;
-    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms)?;
+    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms, q.environment)?;
     let presentation = presentation(o.verbose, &o.locale)?;
     TRACKER.task_step(&q.project_id, &q.task_id, &source, presentation, &Clock::system())
 }
@@ -150,9 +162,10 @@ pub fn get_task_execution_step(
     project_id: Option<Unknown<'_>>,
     task_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
 ) -> AsyncTask<TaskStepTask> {
     AsyncTask::new(TaskStepTask(Job::new(
-        guarded(|| task_query(&env, project_id, task_id, options)),
+        guarded(|| task_query(&env, project_id, task_id, options, caller_env)),
         task_step_impl,
     )))
 }
@@ -167,8 +180,9 @@ pub fn get_task_execution_step_sync(
     project_id: Option<Unknown<'_>>,
     task_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
 ) -> Result<ExecutionStepInfo> {
-    guarded(|| task_query(&env, project_id, task_id, options).and_then(task_step_impl))
+    guarded(|| task_query(&env, project_id, task_id, options, caller_env).and_then(task_step_impl))
         .map(Into::into)
         .map_err(|e| js_error(&env, e))
 }
@@ -178,18 +192,25 @@ pub fn get_task_execution_step_sync(
 struct BatchQuery {
     project_id: String,
     options: BatchOptions,
+    environment: Environment,
 }
 
-fn batch_query(env: &Env, project_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> CoreResult<BatchQuery> {
+fn batch_query(
+    env: &Env,
+    project_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
+) -> CoreResult<BatchQuery> {
     Ok(BatchQuery {
         project_id: string_arg(project_id, "projectId")?,
         options: options_arg(env, options, "options")?,
+        environment: caller_environment(env, caller_env),
     })
 }
 
 fn tasks_steps_impl(q: BatchQuery) -> CoreResult<Vec<result::ExecutionStepInfo>> {
     let o = &q.options;
-    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms)?;
+    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms, q.environment)?;
     let presentation = presentation(o.verbose, &o.locale)?;
     TRACKER.tasks_steps(&q.project_id, &o.filter(), &source, presentation, &Clock::system())
 }
@@ -237,9 +258,10 @@ pub fn get_multiple_tasks_execution_steps(
     env: Env,
     project_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
 ) -> AsyncTask<TasksStepsTask> {
     AsyncTask::new(TasksStepsTask(Job::new(
-        guarded(|| batch_query(&env, project_id, options)),
+        guarded(|| batch_query(&env, project_id, options, caller_env)),
         tasks_steps_impl,
     )))
 }
@@ -254,9 +276,10 @@ pub fn get_multiple_tasks_execution_steps_sync<'env>(
     env: &'env Env,
     project_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
 ) -> Result<Object<'env>> {
-    let infos =
-        guarded(|| batch_query(env, project_id, options).and_then(tasks_steps_impl)).map_err(|e| js_error(env, e))?;
+    let infos = guarded(|| batch_query(env, project_id, options, caller_env).and_then(tasks_steps_impl))
+        .map_err(|e| js_error(env, e))?;
     keyed_by_task(env, infos)
 }
 
@@ -265,12 +288,13 @@ pub fn get_multiple_tasks_execution_steps_sync<'env>(
 struct StatsQuery {
     project_id: String,
     options: StatsOptions,
+    environment: Environment,
 }
 
-fn stats_impl(q: StatsQuery) -> CoreResult<Vec<crate::stats::StepDurationStats>> {
+fn stats_impl(q: StatsQuery) -> CoreResult<Vec<crate::present::stats::StepDurationStats>> {
     let o = &q.options;
     let clock = Clock::system();
-    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms)?;
+    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms, q.environment)?;
     let presentation = presentation(None, &o.locale)?;
     TRACKER.duration_stats(&q.project_id, &o.filter(clock.zone)?, &source, presentation, &clock)
 }
@@ -278,21 +302,28 @@ fn stats_impl(q: StatsQuery) -> CoreResult<Vec<crate::stats::StepDurationStats>>
 job_task!(
     StatsTask,
     StatsQuery,
-    Vec<crate::stats::StepDurationStats>,
+    Vec<crate::present::stats::StepDurationStats>,
     Vec<StepDurationStats>,
     |env, stats| { Ok(stats.into_iter().map(Into::into).collect()) }
 );
 
-fn stats_query(env: &Env, project_id: Option<Unknown<'_>>, options: Option<Unknown<'_>>) -> CoreResult<StatsQuery> {
+fn stats_query(
+    env: &Env,
+    project_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
+) -> CoreResult<StatsQuery> {
     Ok(StatsQuery {
         project_id: string_arg(project_id, "projectId")?,
         options: options_arg(env, options, "options")?,
+        environment: caller_environment(env, caller_env),
     })
 }
 
 /// Per-step durations (count, mean, p50, p95, max and the slowest runs) over
-/// the finished steps of the project's (or one order's) runs, from recorded
-/// events or worker logs. One entry per step, in pipeline order.
+/// the finished steps of the project's (or one order's) runs — recorded
+/// events, worker logs, rework runs — and its reviews (`auto_review`). One
+/// entry per step, in pipeline order.
 #[napi(
     catch_unwind,
     ts_args_type = "projectId: string, options?: StatsOptions | undefined | null"
@@ -301,9 +332,10 @@ pub fn get_step_duration_stats(
     env: Env,
     project_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
 ) -> AsyncTask<StatsTask> {
     AsyncTask::new(StatsTask(Job::new(
-        guarded(|| stats_query(&env, project_id, options)),
+        guarded(|| stats_query(&env, project_id, options, caller_env)),
         stats_impl,
     )))
 }
@@ -317,8 +349,9 @@ pub fn get_step_duration_stats_sync(
     env: Env,
     project_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
 ) -> Result<Vec<StepDurationStats>> {
-    guarded(|| stats_query(&env, project_id, options).and_then(stats_impl))
+    guarded(|| stats_query(&env, project_id, options, caller_env).and_then(stats_impl))
         .map(|stats| stats.into_iter().map(Into::into).collect())
         .map_err(|e| js_error(&env, e))
 }
@@ -329,7 +362,8 @@ pub fn get_step_duration_stats_sync(
 /// `recorded`). `step` is one of the seven steps or a worker-log sub-step;
 /// `event` one of start, success, skip, info, warning, failed, complete. The
 /// task must exist in the project. Creates the `task_step_events` table on
-/// first use; writes nothing else. Synchronous: it is one short transaction.
+/// first use; writes nothing else. Safe beside the app's own SQLite in the same
+/// process (its locks are this addon's own). Synchronous: one short transaction.
 #[napi(
     catch_unwind,
     ts_args_type = "projectId: string, taskId: string, step: string, event: StepEventName, options?: RecordOptions | undefined | null"
@@ -341,6 +375,7 @@ pub fn record_execution_step(
     step: Option<Unknown<'_>>,
     event: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
 ) -> Result<()> {
     guarded(|| {
         let project_id = string_arg(project_id, "projectId")?;
@@ -348,7 +383,12 @@ pub fn record_execution_step(
         let step = string_arg(step, "step")?;
         let event = string_arg(event, "event")?;
         let o: RecordOptions = options_arg(&env, options, "options")?;
-        let source = source(&o.db_path, &None, o.busy_timeout_ms)?;
+        let source = source(
+            &o.db_path,
+            &None,
+            o.busy_timeout_ms,
+            caller_environment(&env, caller_env),
+        )?;
         TRACKER.record(
             &project_id,
             &task_id,
@@ -421,6 +461,24 @@ pub fn format_execution_step_display(
     .map_err(|e| js_error(&env, e))
 }
 
+/// The seed script's JSON for a result: its fields under their snake_case
+/// names (`current_step`, `progress_percent`, …), as `get_execution_steps.py`
+/// printed them — what a consumer that parsed that script's output reads.
+#[napi(catch_unwind, ts_args_type = "info: ExecutionStepInfo")]
+pub fn format_execution_step_json(env: Env, info: Option<Unknown<'_>>) -> Result<String> {
+    guarded(|| {
+        let info = info
+            .filter(|i| matches!(i.get_type(), Ok(ValueType::Object)))
+            .ok_or_else(|| crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object"))?;
+        // SAFETY: checked to be an object of this env.
+        let info = unsafe { ExecutionStepInfo::from_napi_value(env.raw(), info.raw()) }
+            .map_err(|e| crate::error::Error::invalid_arg(format!("info: {}", e.reason)))?;
+        serde_json::to_string(&info)
+            .map_err(|e| crate::error::Error::new(crate::error::ErrorCode::Internal, format!("cannot write JSON: {e}")))
+    })
+    .map_err(|e| js_error(&env, e))
+}
+
 /// The step a worker-log sub-step belongs to (`self_verification` → `execute_task`), or null.
 #[napi(catch_unwind, ts_return_type = "StepName | null")]
 pub fn step_of_sub_step(sub_step: String) -> Option<&'static str> {
@@ -430,10 +488,11 @@ pub fn step_of_sub_step(sub_step: String) -> Option<&'static str> {
 // --------------------------------------------------------------------- sample
 
 /// Builds a sample AI PM user-data folder for demos and experiments:
-/// `<userDataDir>/data/aipm.db` in the real schema and worker logs under
-/// `<userDataDir>/PROJECTS`, with tasks of project `ai_pm_manager` in every
-/// kind of state, timed relative to now. Refuses to overwrite an existing
-/// database. Returns the database path.
+/// `<userDataDir>/data/aipm.db` in the real schema (WAL, as the app keeps it),
+/// worker logs under `<userDataDir>/PROJECTS` and review logs under
+/// `<userDataDir>/logs/review_workers`, with tasks of project `ai_pm_manager`
+/// in every kind of state, timed relative to now. Refuses to overwrite an
+/// existing database. Returns the database path.
 #[napi(catch_unwind, ts_args_type = "userDataDir: string")]
 pub fn create_sample_database(env: Env, user_data_dir: Option<Unknown<'_>>) -> Result<String> {
     guarded(|| {

@@ -7,8 +7,9 @@ use std::time::Duration;
 use napi_derive::napi;
 
 use crate::error::{Error, Result};
+use crate::io::db::location::Environment;
 use crate::locale::Locale;
-use crate::result::Presentation;
+use crate::present::result::Presentation;
 use crate::time::{parse_db_timestamp, Instant, Zone};
 use crate::tracker::{BatchFilter, Source, StatsFilter, DEFAULT_BUSY_TIMEOUT};
 
@@ -93,17 +94,19 @@ pub struct RecordOptions {
     pub busy_timeout_ms: Option<f64>,
 }
 
-/// Where to read from. Without `dbPath`, the default paths are resolved from
-/// the process environment when the call runs.
+/// Where to read from. Without `dbPath`, the default paths come from
+/// `environment`: the calling JavaScript context's `process.env`.
 pub fn source(
     db_path: &Option<String>,
     user_data_dir: &Option<String>,
     busy_timeout_ms: Option<f64>,
+    environment: Environment,
 ) -> Result<Source> {
     Ok(Source {
         db_path: non_empty("dbPath", db_path)?.map(PathBuf::from),
         user_data_dir: non_empty("userDataDir", user_data_dir)?.map(PathBuf::from),
         busy_timeout: busy_timeout(busy_timeout_ms)?,
+        environment,
     })
 }
 

@@ -3,11 +3,13 @@
 
 use napi_derive::napi;
 
-use crate::result;
-use crate::stats;
+use crate::present::result;
+use crate::present::stats;
+use crate::tracker::watch;
 
 /// A step's name and its display name.
 #[napi(object)]
+#[derive(serde::Serialize)]
 pub struct StepRef {
     /// One of the seven step names, e.g. `execute_task`.
     #[napi(ts_type = "StepName")]
@@ -18,6 +20,7 @@ pub struct StepRef {
 
 /// One step of the attempt's timeline.
 #[napi(object, use_nullable = true)]
+#[derive(serde::Serialize)]
 pub struct StepReport {
     #[napi(ts_type = "StepName")]
     pub step: String,
@@ -30,12 +33,13 @@ pub struct StepReport {
     /// When it ended (RFC 3339 with offset); null while in progress.
     pub ended_at: Option<String>,
     /// How long it took; for the step in progress, the time elapsed so far.
-    pub duration_ms: Option<f64>,
+    pub duration_ms: Option<i64>,
 }
 
 /// Which pipeline step a task is in (SPEC §6). `current_step`-style snake_case
 /// names of the seed become camelCase here; the CLI's JSON keeps snake_case.
 #[napi(object, use_nullable = true)]
+#[derive(serde::Serialize)]
 pub struct ExecutionStepInfo {
     pub project_id: String,
     pub task_id: String,
@@ -75,14 +79,22 @@ pub struct ExecutionStepInfo {
     pub steps: Option<Vec<StepReport>>,
 }
 
+/// A core enum's snake_case name, as serde spells it for JSON (and the JS API uses it).
+fn name_of<T: serde::Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
 impl From<result::ExecutionStepInfo> for ExecutionStepInfo {
     fn from(r: result::ExecutionStepInfo) -> Self {
         ExecutionStepInfo {
             project_id: r.project_id,
             task_id: r.task_id,
             order_id: r.order_id,
-            current_step: r.current_step.map(str::to_owned),
-            current_step_display: r.current_step_display,
+            current_step: r.current_step.map(name_of),
+            current_step_display: r.current_step_display.to_owned(),
             step_index: r.step_index,
             total_steps: r.total_steps,
             progress_percent: r.progress_percent,
@@ -94,25 +106,25 @@ impl From<result::ExecutionStepInfo> for ExecutionStepInfo {
                 steps
                     .into_iter()
                     .map(|s| StepRef {
-                        step: s.step.to_owned(),
+                        step: name_of(s.step),
                         display: s.display.to_owned(),
                     })
                     .collect()
             }),
             error: r.error,
-            source: r.source.map(str::to_owned),
-            failed_step: r.failed_step.map(str::to_owned),
-            resume_from: r.resume_from.map(str::to_owned),
+            source: r.source.map(name_of),
+            failed_step: r.failed_step.map(name_of),
+            resume_from: r.resume_from.map(name_of),
             steps: r.steps.map(|steps| {
                 steps
                     .into_iter()
                     .map(|s| StepReport {
-                        step: s.step.to_owned(),
+                        step: name_of(s.step),
                         display: s.display.to_owned(),
-                        status: s.status.to_owned(),
+                        status: name_of(s.status),
                         started_at: s.started_at,
                         ended_at: s.ended_at,
-                        duration_ms: s.duration_ms.map(|d| d as f64),
+                        duration_ms: s.duration_ms.map(|d| d.min(i64::MAX as u64) as i64),
                     })
                     .collect()
             }),
@@ -146,7 +158,7 @@ pub struct StepDurationStats {
 impl From<stats::StepDurationStats> for StepDurationStats {
     fn from(s: stats::StepDurationStats) -> Self {
         StepDurationStats {
-            step: s.step.to_owned(),
+            step: name_of(s.step),
             display: s.display.to_owned(),
             count: s.count,
             mean_ms: s.mean_ms as f64,
@@ -191,8 +203,8 @@ pub struct ExecutionStepChange {
     pub current: ExecutionStepInfo,
 }
 
-impl From<crate::watch::ExecutionStepChange> for ExecutionStepChange {
-    fn from(c: crate::watch::ExecutionStepChange) -> Self {
+impl From<watch::ExecutionStepChange> for ExecutionStepChange {
+    fn from(c: watch::ExecutionStepChange) -> Self {
         ExecutionStepChange {
             project_id: c.project_id,
             task_id: c.task_id,

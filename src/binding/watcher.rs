@@ -1,173 +1,113 @@
-//! `watchExecutionSteps`: a background thread per watcher runs the core's
-//! [`Watch`](crate::watch::Watch) every interval and hands changes to the JS
-//! listener through a weak threadsafe function, so an idle or forgotten watcher
-//! never keeps the process alive, and `close()` stops every callback.
+//! The native half of `watchExecutionSteps`. The package's `index.js` holds the
+//! listener and an unref'd timer (so a watcher lives until `close()` or the
+//! end of the process, kept or not, and never keeps the process alive); each
+//! timer tick calls `watchSessionTick`, which looks for changes on the libuv
+//! pool and resolves to them (`null` when nothing changed). No thread of its
+//! own and no threadsafe function: nothing outlives its JavaScript context, a
+//! worker thread's included. These functions are `index.js`'s, not part of
+//! the typed API.
 
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
-use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::Env;
+use napi::{Env, Task};
 use napi_derive::napi;
 
-use super::errors::{guarded, js_error, options_arg, string_arg};
+use super::environment::caller_environment;
+use super::errors::{guarded, guarded_js, js_error, options_arg, string_arg};
 use super::options::{presentation, source, WatchOptions};
 use super::types::ExecutionStepChange;
 use super::TRACKER;
-use crate::error::{Error as CoreError, Result as CoreResult};
+use crate::error::Result as CoreResult;
 use crate::time::Clock;
-use crate::watch::{Tick, Watch, WatchSpec};
+use crate::tracker::watch::{ExecutionStepChange as CoreChange, Tick, Watch, WatchSpec};
 
-type Delivery = CoreResult<Vec<crate::watch::ExecutionStepChange>>;
-type ListenerArgs = FnArgs<(Option<napi::Error<String>>, Vec<ExecutionStepChange>)>;
-type Listener = ThreadsafeFunction<Delivery, Unknown<'static>, ListenerArgs, Status, false, true>;
-
-/// A running watcher. `close()` stops it; closing twice is harmless.
-#[napi]
-pub struct ExecutionStepWatcher {
-    listener: Arc<Mutex<Option<Listener>>>,
-    stop: Option<Sender<()>>,
+/// One watcher's state: `None` once closed.
+pub struct WatchSession {
+    watch: Arc<Mutex<Option<Watch>>>,
+    interval: Duration,
 }
 
-#[napi]
-impl ExecutionStepWatcher {
-    /// Stops the watcher: no callback runs after this returns.
-    #[napi(catch_unwind)]
-    pub fn close(&mut self) {
-        self.stop.take();
-        if let Some(listener) = self.listener.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            // Aborting drops calls already queued, so none reaches the listener.
-            #[allow(deprecated)]
-            let _ = listener.abort();
-        }
-    }
-
-    /// Whether `close()` has been called.
-    #[napi(getter, catch_unwind)]
-    pub fn closed(&self) -> bool {
-        self.stop.is_none()
-    }
-}
-
-impl Drop for ExecutionStepWatcher {
-    fn drop(&mut self) {
-        self.close();
-    }
-}
-
-/// Calls `listener(err, changes)` whenever step information of the watched
-/// tasks changes: first with every task (`previous: null`), then only tasks
-/// whose information differs; a task that leaves the filter (e.g. becomes DONE)
-/// gets one last change with its final state. Nothing is reported while nothing
-/// changes. Failures (the database vanished, was replaced by something
-/// unreadable, …) reach the listener as `err` with a `code`, once, and the
-/// watcher keeps trying. Change detection runs off the JS thread on file
-/// metadata and SQLite's `data_version`. The watcher does not keep the process
-/// alive on its own.
-#[napi(
-    catch_unwind,
-    ts_args_type = "projectId: string, options: WatchOptions | undefined | null, listener: (err: Error | null, changes: ExecutionStepChange[]) => void"
-)]
-pub fn watch_execution_steps(
+/// A new watcher, its arguments checked at once like every other entry point's.
+#[napi(skip_typescript, catch_unwind)]
+pub fn watch_session(
     env: Env,
     project_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
-    listener: Option<Unknown<'_>>,
-) -> Result<ExecutionStepWatcher> {
-    let started = guarded(|| {
+    caller_env: Option<Unknown<'_>>,
+) -> Result<External<WatchSession>> {
+    guarded(|| {
         let project_id = string_arg(project_id, "projectId")?;
         let o: WatchOptions = options_arg(&env, options, "options")?;
         let spec = WatchSpec {
             project_id,
             filter: o.filter(),
-            source: source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms)?,
+            source: source(
+                &o.db_path,
+                &o.user_data_dir,
+                o.busy_timeout_ms,
+                caller_environment(&env, caller_env),
+            )?,
             presentation: presentation(o.verbose, &o.locale)?,
         };
         let watch = Watch::new(spec, &TRACKER)?;
-        Ok((watch, o.interval()?))
-    });
-    let (watch, interval) = started.map_err(|e| js_error(&env, e))?;
-    let listener = match listener {
-        Some(l) if matches!(l.get_type(), Ok(ValueType::Function)) => l,
-        _ => return Err(js_error(&env, CoreError::invalid_arg("listener must be a function"))),
-    };
-    // SAFETY: checked to be a function of this env.
-    let function: Function<'_, ListenerArgs, Unknown<'static>> =
-        unsafe { Function::from_napi_value(env.raw(), listener.raw()) }?;
-    let tsfn: Listener = function
-        .build_threadsafe_function::<Delivery>()
-        .callee_handled::<false>()
-        .weak::<true>()
-        .build_callback(|ctx| {
-            let value = guarded(|| {
-                ctx.value
-                    .map(|changes| changes.into_iter().map(Into::into).collect::<Vec<_>>())
-            });
-            let args = match value {
-                Ok(changes) => (None, changes),
-                Err(e) => (
-                    Some(napi::Error::new(e.code.as_str().to_owned(), e.message)),
-                    Vec::new(),
-                ),
-            };
-            Ok(FnArgs::from(args))
-        })?;
-    let listener = Arc::new(Mutex::new(Some(tsfn)));
-    let (stop, stopped) = mpsc::channel::<()>();
-    let shared = Arc::clone(&listener);
-    thread::Builder::new()
-        .name("aipm-steps-watch".into())
-        .spawn(move || run(watch, interval, &shared, &stopped))
-        .map_err(|e| {
-            js_error(
-                &env,
-                CoreError::new(
-                    crate::error::ErrorCode::Internal,
-                    format!("cannot start watcher thread: {e}"),
-                ),
-            )
-        })?;
-    Ok(ExecutionStepWatcher {
-        listener,
-        stop: Some(stop),
+        Ok(External::new(WatchSession {
+            watch: Arc::new(Mutex::new(Some(watch))),
+            interval: o.interval()?,
+        }))
+    })
+    .map_err(|e| js_error(&env, e))
+}
+
+/// The watcher's validated `intervalMs`.
+#[napi(skip_typescript, catch_unwind)]
+pub fn watch_session_interval(session: &External<WatchSession>) -> u32 {
+    session.interval.as_millis().min(u32::MAX as u128) as u32
+}
+
+/// Looks for changes off the JavaScript thread: resolves to the changes,
+/// `null` when there are none (or the watcher was closed), or rejects with a
+/// coded error (each failure once, until it clears).
+#[napi(skip_typescript, catch_unwind)]
+pub fn watch_session_tick(session: &External<WatchSession>) -> AsyncTask<TickTask> {
+    AsyncTask::new(TickTask {
+        watch: Arc::clone(&session.watch),
     })
 }
 
-/// The watcher thread: tick, deliver, wait; until closed.
-fn run(mut watch: Watch, interval: Duration, listener: &Mutex<Option<Listener>>, stopped: &mpsc::Receiver<()>) {
-    watch_until_stopped(&mut watch, interval, listener, stopped);
-    let _ = guarded(|| Ok(watch.finish(&TRACKER)));
+/// Stops the watcher: later ticks resolve to `null`.
+#[napi(skip_typescript, catch_unwind)]
+pub fn watch_session_close(session: &External<WatchSession>) {
+    session.watch.lock().unwrap_or_else(|p| p.into_inner()).take();
 }
 
-fn watch_until_stopped(
-    watch: &mut Watch,
-    interval: Duration,
-    listener: &Mutex<Option<Listener>>,
-    stopped: &mpsc::Receiver<()>,
-) {
-    loop {
-        let tick = guarded(|| Ok(watch.tick(&TRACKER, &Clock::system())));
-        let delivery = match tick {
-            Ok(Tick::Quiet) => None,
-            Ok(Tick::Changes(changes)) => Some(Ok(changes)),
-            Ok(Tick::Failed(e)) | Err(e) => Some(Err(e)),
-        };
-        if let Some(delivery) = delivery {
-            let guard = listener.lock().unwrap_or_else(|p| p.into_inner());
-            match guard.as_ref() {
-                Some(l) => {
-                    l.call(delivery, ThreadsafeFunctionCallMode::NonBlocking);
-                }
-                None => return,
+/// One tick of a watcher, on the libuv pool.
+pub struct TickTask {
+    watch: Arc<Mutex<Option<Watch>>>,
+}
+
+#[napi]
+impl Task for TickTask {
+    type Output = CoreResult<Option<Vec<CoreChange>>>;
+    type JsValue = Option<Vec<ExecutionStepChange>>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(guarded(|| {
+            let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(watch) = watch.as_mut() else { return Ok(None) };
+            match watch.tick(&TRACKER, &Clock::system()) {
+                Tick::Quiet => Ok(None),
+                Tick::Changes(changes) => Ok(Some(changes)),
+                Tick::Failed(e) => Err(e),
             }
-        }
-        match stopped.recv_timeout(interval) {
-            Err(RecvTimeoutError::Timeout) => continue,
-            // closed (sender dropped) or told to stop
-            _ => return,
-        }
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        guarded_js(&env, || match output {
+            Ok(changes) => Ok(changes.map(|c| c.into_iter().map(Into::into).collect())),
+            Err(e) => Err(js_error(&env, e)),
+        })
     }
 }

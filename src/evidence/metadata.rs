@@ -2,7 +2,7 @@
 //! The real schema has no such column; it is read when present, and a value
 //! that is not the JSON expected is ignored, never an error.
 
-use crate::steps::Step;
+use crate::step::Step;
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskMetadata {

@@ -1,10 +1,105 @@
-//! Readers of the three kinds of evidence (SPEC §5): steps the worker recorded,
-//! its log, and the database history. Each turns its input into a [`Timeline`](crate::timeline::Timeline).
+//! What each source says about a task (SPEC §3–§5), as plain data: its
+//! `tasks` row, its `change_history` rows, the file locks held for it, the
+//! step events a worker recorded, its worker logs and its review log. The
+//! parsers here turn text into these types; nothing here reads a file or a
+//! database (that is `crate::io`), and nothing decides (that is
+//! `crate::decision`).
 
-pub mod attempt;
 pub mod history;
-pub mod log_dir;
-pub mod log_file;
-pub mod log_line;
 pub mod metadata;
 pub mod recorded;
+pub mod review_log;
+pub mod run;
+pub mod worker_log;
+
+use std::sync::Arc;
+
+use self::history::HistoryRow;
+use self::recorded::RecordedRun;
+use self::review_log::ReviewLog;
+use self::run::Run;
+use crate::time::Instant;
+
+/// A `tasks` row, times parsed (SPEC §3: the text's shape decides its zone).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TaskRow {
+    pub id: String,
+    pub project_id: String,
+    pub status: String,
+    pub order_id: Option<String>,
+    pub assignee: Option<String>,
+    /// Written once, by the first attempt.
+    pub started_at: Option<Instant>,
+    pub updated_at: Option<Instant>,
+    /// Set by a review's verdict; NULL again after REWORK→DONE.
+    pub reviewed_at: Option<Instant>,
+    /// The seed's proposed JSON column, where a database has it.
+    pub metadata: Option<String>,
+}
+
+/// A task with the same id in another project: its history rows are mixed
+/// with this one's wherever their writers left `project_id` NULL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtherTask {
+    pub project_id: Arc<str>,
+    pub status: String,
+    pub assignee: Option<String>,
+}
+
+/// Locks held on the task's files right now (`file_locks` rows).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct HeldLocks {
+    pub count: u32,
+    pub first_locked_at: Option<Instant>,
+}
+
+/// One worker log of the task: one launch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerLogRun {
+    /// The launch time in the file name (local time, second precision).
+    pub launched_at: Instant,
+    pub run: Run,
+}
+
+/// Everything known about one task.
+#[derive(Clone, Copy, Debug)]
+pub struct TaskEvidence<'a> {
+    pub task: &'a TaskRow,
+    pub others: &'a [OtherTask],
+    /// Every row about this task id, whatever project (or none) it names, oldest first.
+    pub history: &'a [HistoryRow],
+    pub locks: Option<HeldLocks>,
+    /// Recorded runs, oldest first.
+    pub recorded: &'a [RecordedRun],
+    /// Worker logs, oldest launch first: those the decision's log window asked for.
+    pub worker_logs: &'a [WorkerLogRun],
+    /// The review log, if there is one for this task id (any project: its first line says which).
+    pub review_log: Option<&'a ReviewLog>,
+}
+
+/// A parser fed a log line by line (worker logs, review logs).
+pub trait LineParser: Clone {
+    fn feed(&mut self, line: &str);
+    /// Whether nothing later in the log can change what it says.
+    fn is_finished(&self) -> bool;
+}
+
+impl LineParser for worker_log::WorkerLogParser {
+    fn feed(&mut self, line: &str) {
+        worker_log::WorkerLogParser::feed(self, line)
+    }
+
+    fn is_finished(&self) -> bool {
+        worker_log::WorkerLogParser::is_finished(self)
+    }
+}
+
+impl LineParser for review_log::ReviewLogParser {
+    fn feed(&mut self, line: &str) {
+        review_log::ReviewLogParser::feed(self, line)
+    }
+
+    fn is_finished(&self) -> bool {
+        review_log::ReviewLogParser::is_finished(self)
+    }
+}

@@ -1,0 +1,258 @@
+//! Worker logs (SPEC §4): the step lines
+//! `<YYYY-MM-DD HH:MM:SS> [<LEVEL>] [<sub-step>] <event>: <detail>`, and a
+//! parser that folds a log's lines into its [`Run`]. Every other line
+//! (the banner, tracebacks, `[claude_cli]` notes, Japanese progress notes) is
+//! not a step line. Review logs use the same line shape for their worker-like
+//! parts (`super::review_log`).
+
+use super::run::{Run, Unmentioned};
+use crate::step::{Step, StepEvent};
+use crate::time::{parse_log_timestamp, Zone};
+
+/// A line in the worker's step shape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepLine<'a> {
+    /// The local wall-clock text, `YYYY-MM-DD HH:MM:SS`.
+    pub time: &'a str,
+    pub sub_step: &'a str,
+    pub event: StepEvent,
+    pub detail: &'a str,
+}
+
+/// What a step line means for the run it is in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Meaning<'a> {
+    /// A sub-step of one of the seven steps.
+    Step(Step, StepEvent),
+    /// `[error] failed: <message>`: the run failed.
+    RunFailed(&'a str),
+    /// `[complete] success`: the run finished.
+    RunCompleted,
+    /// Belongs to no step (`[self_healing]`, `[next_task]`, `[claude_cli] …`).
+    Unrelated,
+}
+
+/// Parses one line (without its line break; a trailing `\r` is ignored).
+/// Returns `None` for anything that is not in the step shape.
+pub fn parse_line(line: &str) -> Option<StepLine<'_>> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let bytes = line.as_bytes();
+    if bytes.len() < 21 || !looks_like_timestamp(&bytes[..19]) || bytes[19] != b' ' {
+        return None;
+    }
+    let (_level, rest) = bracketed(&line[20..])?;
+    let (sub_step, rest) = bracketed(rest.strip_prefix(' ')?)?;
+    let rest = rest.strip_prefix(' ')?;
+    let colon = rest.find(':')?;
+    let event = &rest[..colon];
+    let valid_event =
+        !event.is_empty() && event.len() <= 32 && event.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    valid_event.then(|| StepLine {
+        time: &line[..19],
+        sub_step,
+        event: StepEvent::parse(event),
+        detail: rest[colon + 1..].trim(),
+    })
+}
+
+impl StepLine<'_> {
+    pub fn meaning(&self) -> Meaning<'_> {
+        match (self.sub_step, self.event) {
+            ("error", StepEvent::Failed) => Meaning::RunFailed(self.detail),
+            ("complete", StepEvent::Success) => Meaning::RunCompleted,
+            (sub, event) => Step::from_sub_step(sub).map_or(Meaning::Unrelated, |step| Meaning::Step(step, event)),
+        }
+    }
+
+    /// Feeds this line into `run`, times read in `zone`.
+    pub fn apply(&self, run: &mut Run, zone: Zone) {
+        let at = parse_log_timestamp(self.time, zone);
+        match self.meaning() {
+            Meaning::Step(step, event) => run.step_event(at, step, event),
+            Meaning::RunFailed(message) => run.run_failed(at, message.to_owned()),
+            Meaning::RunCompleted => run.run_completed(at),
+            Meaning::Unrelated => {}
+        }
+    }
+}
+
+/// Reads a worker log line by line into its run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerLogParser {
+    run: Run,
+    zone: Zone,
+}
+
+impl WorkerLogParser {
+    pub fn new(zone: Zone) -> WorkerLogParser {
+        WorkerLogParser {
+            run: Run::new(Unmentioned::Skipped),
+            zone,
+        }
+    }
+
+    pub fn feed(&mut self, line: &str) {
+        if let Some(parsed) = parse_line(line) {
+            parsed.apply(&mut self.run, self.zone);
+        }
+    }
+
+    /// Whether nothing later in the log can change the run (it ended).
+    pub fn is_finished(&self) -> bool {
+        self.run.is_terminated()
+    }
+
+    pub fn run(&self) -> &Run {
+        &self.run
+    }
+}
+
+/// `[` name `]` at the start of `s`, name of ASCII letters, digits and `_`.
+pub(super) fn bracketed(s: &str) -> Option<(&str, &str)> {
+    let inner = s.strip_prefix('[')?;
+    let end = inner.find(']')?;
+    let name = &inner[..end];
+    let valid = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    valid.then(|| (name, &inner[end + 1..]))
+}
+
+/// `YYYY-MM-DD HH:MM:SS` (digits and separators only).
+pub(super) fn looks_like_timestamp(b: &[u8]) -> bool {
+    b.len() == 19
+        && b.iter().enumerate().all(|(i, c)| match i {
+            4 | 7 => *c == b'-',
+            10 => *c == b' ',
+            13 | 16 => *c == b':',
+            _ => c.is_ascii_digit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::evidence::run::Outcome;
+
+    fn meaning(line: &'static str) -> Option<Meaning<'static>> {
+        let parsed = parse_line(line)?;
+        Some(match parsed.meaning() {
+            Meaning::RunFailed(_) => Meaning::RunFailed(parsed.detail),
+            Meaning::Step(step, event) => Meaning::Step(step, event),
+            Meaning::RunCompleted => Meaning::RunCompleted,
+            Meaning::Unrelated => Meaning::Unrelated,
+        })
+    }
+
+    #[test]
+    fn real_lines_parse() {
+        use Meaning::*;
+        let cases: &[(&str, Option<Meaning>)] = &[
+            (
+                "2026-10-24 10:51:49 [INFO] [assign_worker] start: mode=通常",
+                Some(Step(super::Step::AssignWorker, StepEvent::Start)),
+            ),
+            (
+                "2026-10-24 10:51:49 [INFO] [file_lock] skip: 対象ファイル未指定\r",
+                Some(Step(super::Step::FileLock, StepEvent::Skip)),
+            ),
+            (
+                "2026-10-24 10:51:53 [INFO] [execute_task] success: ",
+                Some(Step(super::Step::ExecuteTask, StepEvent::Success)),
+            ),
+            (
+                "2026-10-24 10:51:53 [INFO] [error] failed: REPORT作成不可: execution_resultが空",
+                Some(RunFailed("REPORT作成不可: execution_resultが空")),
+            ),
+            (
+                "2026-10-24 10:52:09 [INFO] [complete] success: Worker処理完了",
+                Some(RunCompleted),
+            ),
+            (
+                "2026-10-24 10:52:09 [INFO] [auto_review] skipped: レビューはreview_workerで実行されます",
+                Some(Step(super::Step::AutoReview, StepEvent::Skipped)),
+            ),
+            (
+                "2026-10-24 10:52:09 [INFO] [model_upgrade] info: sonnet → opus",
+                Some(Step(super::Step::ExecuteTask, StepEvent::Info)),
+            ),
+            (
+                "2026-10-24 10:52:09 [INFO] [create_report] dry_run: no file",
+                Some(Step(super::Step::CreateReport, StepEvent::Other)),
+            ),
+            (
+                "2026-10-24 10:52:09 [INFO] [static_analysis] error: ruff missing",
+                Some(Step(super::Step::CreateReport, StepEvent::Error)),
+            ),
+            (
+                "2026-10-24 10:52:10 [INFO] [next_task] found: TASK_2003",
+                Some(Unrelated),
+            ),
+            (
+                "2026-10-24 10:51:53 [INFO] [self_healing] start: Handling execution failure",
+                Some(Unrelated),
+            ),
+            (
+                "2026-10-24 10:51:49 [INFO] [claude_cli] Executing: claude -p (model=opus)",
+                None,
+            ),
+            ("2026-10-24 10:51:49 [INFO] Keyword match for 'document' profile", None),
+            ("【Worker処理失敗】REPORT作成不可", None),
+            ("[WARNING] 本番DB使用中 (execute_task.py)", None),
+            ("2026-10-24 10:51:49 [INFO] [execute_task]start: x", None),
+        ];
+        for (line, want) in cases {
+            assert_eq!(&meaning(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn hostile_lines_are_not_step_lines() {
+        let long = format!("2026-10-24 10:51:49 [INFO] [{}] start: x", "a".repeat(10_000));
+        for line in [
+            "",
+            "2026",
+            "2026-10-24 10:51:49",
+            "2026-10-24 10:51:49 [",
+            "2026-10-24 10:51:49 [INFO] [",
+            &long,
+        ] {
+            assert_eq!(parse_line(line), None, "{line:?}");
+        }
+        assert_eq!(
+            parse_line("2026-10-24 10:51:49 日本語 [INFO] [assign_worker] start: x"),
+            None
+        );
+        assert_eq!(
+            parse_line("２０２６-10-24 10:51:49 [INFO] [assign_worker] start: x"),
+            None
+        );
+        // the review worker's own lines are not in the step shape
+        assert_eq!(
+            parse_line("2026-12-02 03:54:30 [INFO] [2026-12-02 03:54:30] [VALIDATE] start - p/T"),
+            None
+        );
+    }
+
+    #[test]
+    fn the_example_logs_fold_into_their_runs() {
+        let zone = Zone::japan();
+        let mut ok = WorkerLogParser::new(zone);
+        include_str!("../../__test__/fixtures/worker_TASK_2001_20261024_105205.log")
+            .lines()
+            .for_each(|l| ok.feed(l));
+        assert!(matches!(ok.run().outcome(), Outcome::Completed { .. }));
+        assert_eq!(ok.run().reached(), Some(Step::UpdateStatusDone));
+
+        let mut failed = WorkerLogParser::new(zone);
+        include_str!("../../__test__/fixtures/worker_TASK_2002_20261024_105149.log")
+            .lines()
+            .for_each(|l| failed.feed(l));
+        assert!(failed.is_finished());
+        assert!(matches!(
+            failed.run().outcome(),
+            Outcome::Failed {
+                step: Step::CreateReport,
+                ..
+            }
+        ));
+    }
+}

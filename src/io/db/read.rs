@@ -1,0 +1,416 @@
+//! The statements a read runs, as raw as the rows come (text times, owned
+//! strings), inside one short read transaction; [`Raw`] rows become evidence
+//! once the transaction is over, so the snapshot is held for the fetch alone.
+//! A fixed number of statements per read, never one per task: lists of ids go
+//! in as one JSON array.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+
+use rusqlite::{Connection, Statement, ToSql};
+
+use super::schema::{Schema, TaskFilter};
+use super::sql_value::{integer, text, text_or_empty};
+use crate::error::{Error, Result};
+use crate::evidence::history::{mentions_report, Field, HistoryRow};
+use crate::evidence::recorded::RecordedEvent;
+use crate::evidence::{HeldLocks, OtherTask, TaskRow};
+use crate::time::{parse_db_timestamp, Zone};
+
+/// Runs `f` inside one read transaction: one consistent snapshot, ended
+/// whatever happens.
+pub fn in_read_transaction<T>(
+    conn: &Connection,
+    path: &Path,
+    f: impl FnOnce(&Connection) -> rusqlite::Result<Result<T>>,
+) -> Result<T> {
+    let sqlite = |e| Error::from_sqlite(e, path);
+    let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([]));
+    run("BEGIN DEFERRED").map_err(sqlite)?;
+    let result = f(conn);
+    let end = run(if matches!(result, Ok(Ok(_))) {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    });
+    match result {
+        Ok(Ok(value)) => end.map(|_| value).map_err(sqlite),
+        Ok(Err(e)) => Err(e),
+        Err(e) => Err(sqlite(e)),
+    }
+}
+
+/// `PRAGMA data_version`: on this connection, it moves whenever another
+/// connection commits (WAL or rollback journal).
+pub fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))
+}
+
+/// `PRAGMA schema_version`: moves with every schema change and every VACUUM.
+pub fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("PRAGMA schema_version")?
+        .query_row([], |r| r.get(0))
+}
+
+/// A `tasks` row as read.
+#[derive(Clone, Debug)]
+pub struct RawTask {
+    id: String,
+    project_id: String,
+    status: String,
+    order_id: Option<String>,
+    assignee: Option<String>,
+    started_at: Option<String>,
+    updated_at: Option<String>,
+    reviewed_at: Option<String>,
+    metadata: Option<String>,
+}
+
+/// A `change_history` row as read.
+#[derive(Clone, Debug)]
+pub struct RawHistory {
+    key: i64,
+    entity_id: String,
+    project_id: Option<String>,
+    field: String,
+    old_value: Option<String>,
+    new_value: Option<String>,
+    changed_by: Option<String>,
+    reason: Option<String>,
+    changed_at: Option<String>,
+}
+
+/// A `task_step_events` row as read.
+#[derive(Clone, Debug)]
+pub struct RawEvent {
+    key: i64,
+    project_id: String,
+    task_id: String,
+    step: String,
+    event: String,
+    detail: Option<String>,
+    recorded_at: Option<String>,
+}
+
+/// Which tasks of a project a read is about.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Selection<'a> {
+    pub project_id: &'a str,
+    pub task_ids: Option<&'a [String]>,
+    pub order_id: Option<&'a str>,
+    pub statuses: Option<&'a [String]>,
+}
+
+/// The selected task rows.
+pub fn tasks(conn: &Connection, schema: &Schema, selection: &Selection<'_>) -> rusqlite::Result<Vec<RawTask>> {
+    let ids = selection.task_ids.map(json_array);
+    let statuses = selection.statuses.map(json_array);
+    let filter = TaskFilter {
+        ids: ids.is_some(),
+        order: selection.order_id.is_some(),
+        statuses: statuses.is_some(),
+    };
+    let Some(sql) = schema.tasks_query(filter) else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(
+        &mut stmt,
+        &[
+            (":project", &selection.project_id),
+            (":ids", &ids),
+            (":order", &selection.order_id),
+            (":statuses", &statuses),
+        ],
+    )?;
+    collect(stmt, |row| {
+        Ok(RawTask {
+            id: text_or_empty(row, 0)?,
+            project_id: text_or_empty(row, 1)?,
+            status: text_or_empty(row, 2)?,
+            order_id: text(row, 3)?,
+            assignee: text(row, 4)?,
+            started_at: text(row, 5)?,
+            updated_at: text(row, 6)?,
+            reviewed_at: text(row, 7)?,
+            metadata: text(row, 8)?,
+        })
+    })
+}
+
+/// Tasks of other projects sharing one of `ids`: (id, the task).
+pub fn other_tasks(
+    conn: &Connection,
+    schema: &Schema,
+    project_id: &str,
+    ids: &str,
+) -> rusqlite::Result<Vec<(String, OtherTask)>> {
+    let mut stmt = conn.prepare_cached(&schema.other_tasks_query())?;
+    bind(&mut stmt, &[(":project", &project_id), (":ids", &ids)])?;
+    collect(stmt, |row| {
+        Ok((
+            text_or_empty(row, 0)?,
+            OtherTask {
+                project_id: Arc::from(text_or_empty(row, 1)?),
+                status: text_or_empty(row, 2)?,
+                assignee: text(row, 3)?,
+            },
+        ))
+    })
+}
+
+/// Every history row of the task ids `ids` (a JSON array) up to key `upto`.
+pub fn history_of(conn: &Connection, schema: &Schema, ids: &str, upto: i64) -> rusqlite::Result<Vec<RawHistory>> {
+    let Some(sql) = schema.history_of_query() else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(&mut stmt, &[(":ids", &ids), (":upto", &upto)])?;
+    collect(stmt, raw_history)
+}
+
+/// Every task history row added after key `after`.
+pub fn history_after(conn: &Connection, schema: &Schema, after: i64) -> rusqlite::Result<Vec<RawHistory>> {
+    let Some(sql) = schema.history_after_query() else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(&mut stmt, &[(":after", &after)])?;
+    collect(stmt, raw_history)
+}
+
+/// (task id, row count, highest key) of the task ids `ids`.
+pub fn history_tally(conn: &Connection, schema: &Schema, ids: &str) -> rusqlite::Result<Vec<(String, i64, i64)>> {
+    let Some(sql) = schema.history_tally_query() else {
+        return Ok(Vec::new());
+    };
+    tally(conn, &sql, &[(":ids", &ids)])
+}
+
+/// The highest key of `change_history` (0 when empty or missing).
+pub fn history_max(conn: &Connection, schema: &Schema) -> rusqlite::Result<i64> {
+    schema
+        .history_max_query()
+        .map_or(Ok(0), |sql| conn.prepare_cached(&sql)?.query_row([], |r| integer(r, 0)))
+}
+
+/// Locks held on the tasks `ids` of `project_id`: (task id, count, earliest lock time).
+pub fn locks(
+    conn: &Connection,
+    schema: &Schema,
+    project_id: &str,
+    ids: &str,
+) -> rusqlite::Result<Vec<(String, i64, Option<String>)>> {
+    let Some(sql) = schema.locks_query() else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(&mut stmt, &[(":project", &project_id), (":ids", &ids)])?;
+    collect(stmt, |row| {
+        Ok((text_or_empty(row, 0)?, integer(row, 1)?, text(row, 2)?))
+    })
+}
+
+/// Recorded events of the tasks `ids` of `project_id` up to key `upto`.
+pub fn events_of(
+    conn: &Connection,
+    schema: &Schema,
+    project_id: &str,
+    ids: &str,
+    upto: i64,
+) -> rusqlite::Result<Vec<RawEvent>> {
+    let Some(sql) = schema.events_of_query() else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(
+        &mut stmt,
+        &[(":project", &project_id), (":ids", &ids), (":upto", &upto)],
+    )?;
+    collect(stmt, raw_event)
+}
+
+/// Recorded events (of every project) added after key `after`.
+pub fn events_after(conn: &Connection, schema: &Schema, after: i64) -> rusqlite::Result<Vec<RawEvent>> {
+    let Some(sql) = schema.events_after_query() else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    bind(&mut stmt, &[(":after", &after)])?;
+    collect(stmt, raw_event)
+}
+
+/// (task id, event count, highest key) of the tasks `ids` of `project_id`.
+pub fn events_tally(
+    conn: &Connection,
+    schema: &Schema,
+    project_id: &str,
+    ids: &str,
+) -> rusqlite::Result<Vec<(String, i64, i64)>> {
+    let Some(sql) = schema.events_tally_query() else {
+        return Ok(Vec::new());
+    };
+    tally(conn, &sql, &[(":project", &project_id), (":ids", &ids)])
+}
+
+/// The highest key of the recorded events (0 when empty or missing).
+pub fn events_max(conn: &Connection, schema: &Schema) -> rusqlite::Result<i64> {
+    schema
+        .events_max_query()
+        .map_or(Ok(0), |sql| conn.prepare_cached(&sql)?.query_row([], |r| integer(r, 0)))
+}
+
+fn raw_history(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawHistory> {
+    Ok(RawHistory {
+        key: integer(row, 0)?,
+        entity_id: text_or_empty(row, 1)?,
+        project_id: text(row, 2)?,
+        field: text_or_empty(row, 3)?,
+        old_value: text(row, 4)?,
+        new_value: text(row, 5)?,
+        changed_by: text(row, 6)?,
+        reason: text(row, 7)?,
+        changed_at: text(row, 8)?,
+    })
+}
+
+fn raw_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
+    Ok(RawEvent {
+        key: integer(row, 0)?,
+        project_id: text_or_empty(row, 1)?,
+        task_id: text_or_empty(row, 2)?,
+        step: text_or_empty(row, 3)?,
+        event: text_or_empty(row, 4)?,
+        detail: text(row, 5)?,
+        recorded_at: text(row, 6)?,
+    })
+}
+
+fn tally(conn: &Connection, sql: &str, params: &[(&str, &dyn ToSql)]) -> rusqlite::Result<Vec<(String, i64, i64)>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, params)?;
+    collect(stmt, |row| {
+        Ok((text_or_empty(row, 0)?, integer(row, 1)?, integer(row, 2)?))
+    })
+}
+
+fn collect<T>(
+    mut stmt: rusqlite::CachedStatement<'_>,
+    mut each: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut out = Vec::new();
+    let mut rows = stmt.raw_query();
+    while let Some(row) = rows.next()? {
+        out.push(each(row)?);
+    }
+    Ok(out)
+}
+
+/// Binds the named parameters the statement uses; the others are ignored.
+fn bind(stmt: &mut Statement<'_>, params: &[(&str, &dyn ToSql)]) -> rusqlite::Result<()> {
+    for (name, value) in params {
+        if let Some(index) = stmt.parameter_index(name)? {
+            stmt.raw_bind_parameter(index, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// A list of strings as the JSON array `json_each` reads.
+pub fn json_array(values: &[String]) -> String {
+    serde_json::to_string(values).expect("a list of strings always serializes")
+}
+
+/// Shares repeated text (statuses, workers, projects) between rows.
+#[derive(Default)]
+pub struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    pub fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return Arc::clone(shared);
+        }
+        let shared: Arc<str> = Arc::from(text);
+        if self.0.len() < 100_000 {
+            self.0.insert(Arc::clone(&shared));
+        }
+        shared
+    }
+}
+
+impl RawTask {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn into_row(self, zone: Zone) -> TaskRow {
+        let time = |t: Option<String>| t.and_then(|t| parse_db_timestamp(&t, zone));
+        TaskRow {
+            id: self.id,
+            project_id: self.project_id,
+            status: self.status,
+            order_id: self.order_id,
+            assignee: self.assignee,
+            started_at: time(self.started_at),
+            updated_at: time(self.updated_at),
+            reviewed_at: time(self.reviewed_at),
+            metadata: self.metadata,
+        }
+    }
+}
+
+impl RawHistory {
+    pub fn key(&self) -> i64 {
+        self.key
+    }
+
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    pub fn into_row(self, zone: Zone, interner: &mut Interner) -> HistoryRow {
+        let field = match self.field.as_str() {
+            "status" => Field::Status,
+            "assignee" => Field::Assignee,
+            _ => Field::Other,
+        };
+        let mentions_report = mentions_report(&self.field, self.new_value.as_deref(), self.reason.as_deref());
+        let mut shared = |t: Option<String>| t.map(|t| interner.get(&t));
+        HistoryRow {
+            id: self.key,
+            project_id: shared(self.project_id),
+            field,
+            old_value: shared(self.old_value),
+            new_value: shared(self.new_value),
+            changed_by: shared(self.changed_by),
+            mentions_report,
+            changed_at: self.changed_at.and_then(|t| parse_db_timestamp(&t, zone)),
+        }
+    }
+}
+
+impl RawEvent {
+    pub fn key(&self) -> i64 {
+        self.key
+    }
+
+    /// The task the event is about: (project, task).
+    pub fn task(&self) -> (&str, &str) {
+        (&self.project_id, &self.task_id)
+    }
+
+    /// The event, if it names a step this product knows.
+    pub fn into_event(self, zone: Zone) -> Option<RecordedEvent> {
+        let at = self.recorded_at.and_then(|t| parse_db_timestamp(&t, zone));
+        RecordedEvent::from_row(&self.step, &self.event, self.detail, at)
+    }
+}
+
+/// Locks as read: count and earliest time.
+pub fn held_locks(count: i64, first_locked_at: Option<String>, zone: Zone) -> HeldLocks {
+    HeldLocks {
+        count: count.clamp(0, u32::MAX as i64) as u32,
+        first_locked_at: first_locked_at.and_then(|t| parse_db_timestamp(&t, zone)),
+    }
+}

@@ -1,0 +1,6 @@
+//! Decided states shown to people and programs: the result object (SPEC §6),
+//! the one-line display, and duration statistics.
+
+pub mod format;
+pub mod result;
+pub mod stats;

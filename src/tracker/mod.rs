@@ -1,0 +1,514 @@
+//! The product's operations, free of any binding: find the database, read
+//! what changed since the last call ([`database`]), read the logs that moved
+//! ([`logs`]), decide each task whose evidence changed
+//! ([`crate::decision::decide`]), and show the results. The napi layer, the
+//! tests and the benchmark call these.
+
+mod bounded;
+mod database;
+mod logs;
+pub mod watch;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use self::bounded::Bounded;
+use self::database::{DataStamp, Database, TaskData};
+use self::logs::LogStore;
+use crate::decision::{decide, logs_wanted_from, Decision};
+use crate::error::{Error, Result};
+use crate::evidence::review_log::ReviewLog;
+use crate::evidence::{TaskEvidence, TaskRow, WorkerLogRun};
+use crate::io::db::connection::{self, database_state};
+use crate::io::db::location::{self, Environment, Location};
+use crate::io::db::read::Selection;
+use crate::io::db::write::{record_step_event, NewStepEvent};
+use crate::io::file_state::FileState;
+use crate::io::logs::paths;
+use crate::present::result::{ExecutionStepInfo, Presentation};
+use crate::present::stats::{review_sample, run_samples, summarize, StepDurationStats};
+use crate::status::TaskStatus;
+use crate::step::{Step, StepEvent};
+use crate::time::{Clock, Instant, Zone};
+
+/// Default time to wait for a writer's lock.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
+/// Longest id accepted.
+const MAX_ID_LEN: usize = 512;
+/// Longest `detail` recorded: a note, not a payload to store in the user's database.
+const MAX_DETAIL_LEN: usize = 16 * 1024;
+/// Decisions kept at most (one per task).
+const DECISIONS_KEPT: usize = 100_000;
+
+/// Where to read from.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub db_path: Option<PathBuf>,
+    pub user_data_dir: Option<PathBuf>,
+    pub busy_timeout: Duration,
+    /// Where default paths come from.
+    pub environment: Environment,
+}
+
+impl Default for Source {
+    fn default() -> Source {
+        Source {
+            db_path: None,
+            user_data_dir: None,
+            busy_timeout: DEFAULT_BUSY_TIMEOUT,
+            environment: Environment::of_process(),
+        }
+    }
+}
+
+/// Which tasks a batch covers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchFilter {
+    pub task_ids: Option<Vec<String>>,
+    pub order_id: Option<String>,
+    /// Default `["IN_PROGRESS"]` when no task ids are given.
+    pub statuses: Option<Vec<String>>,
+}
+
+/// Which runs the duration statistics cover.
+#[derive(Clone, Debug, Default)]
+pub struct StatsFilter {
+    pub order_id: Option<String>,
+    pub since: Option<Instant>,
+}
+
+/// A task and its decided state.
+#[derive(Clone, Debug)]
+pub struct Evaluated {
+    pub task: TaskRow,
+    pub decision: Arc<Decision>,
+}
+
+/// What a decision was made from, to tell whether it still stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct DecisionInputs {
+    data: DataStamp,
+    logs: Vec<(PathBuf, FileState)>,
+    review: Option<FileState>,
+}
+
+/// Connections, the evidence read through them, parsed logs and decisions,
+/// shared by every call; safe to use from several threads.
+pub struct StepTracker {
+    databases: Mutex<HashMap<PathBuf, Arc<Mutex<Database>>>>,
+    writers: Mutex<HashMap<PathBuf, (FileState, Arc<Mutex<rusqlite::Connection>>)>>,
+    logs: Mutex<LogStore>,
+    decisions: Mutex<Bounded<(PathBuf, String, String), (DecisionInputs, Arc<Decision>)>>,
+    /// Canonical forms of user-data roots (resolving costs a system call per component).
+    roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+}
+
+/// A lock whose holder panicked still guards only caches: keep using them.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Default for StepTracker {
+    fn default() -> StepTracker {
+        StepTracker::new()
+    }
+}
+
+impl StepTracker {
+    pub fn new() -> StepTracker {
+        StepTracker {
+            databases: Mutex::default(),
+            writers: Mutex::default(),
+            logs: Mutex::default(),
+            decisions: Mutex::new(Bounded::new(DECISIONS_KEPT)),
+            roots: Mutex::default(),
+        }
+    }
+
+    /// The database and user-data paths `source` resolves to.
+    pub fn locate(&self, source: &Source) -> Result<Location> {
+        location::resolve(
+            source.db_path.as_deref(),
+            source.user_data_dir.as_deref(),
+            &source.environment,
+        )
+    }
+
+    /// One task's step (`getTaskExecutionStep`). A task that does not exist is a result.
+    pub fn task_step(
+        &self,
+        project_id: &str,
+        task_id: &str,
+        source: &Source,
+        presentation: Presentation,
+        clock: &Clock,
+    ) -> Result<ExecutionStepInfo> {
+        check_id("projectId", project_id)?;
+        check_id("taskId", task_id)?;
+        let ids = [task_id.to_owned()];
+        let selection = Selection {
+            project_id,
+            task_ids: Some(&ids),
+            ..Selection::default()
+        };
+        let evaluated = self.evaluate(&selection, source, clock)?;
+        Ok(match evaluated.first() {
+            Some(e) => ExecutionStepInfo::new(&e.task, &e.decision, presentation, clock),
+            None => ExecutionStepInfo::not_found(project_id, task_id, presentation),
+        })
+    }
+
+    /// Many tasks' steps (`getMultipleTasksExecutionSteps`), most recently updated first.
+    pub fn tasks_steps(
+        &self,
+        project_id: &str,
+        filter: &BatchFilter,
+        source: &Source,
+        presentation: Presentation,
+        clock: &Clock,
+    ) -> Result<Vec<ExecutionStepInfo>> {
+        let evaluated = self.evaluate_batch(project_id, filter, source, clock)?;
+        Ok(evaluated
+            .iter()
+            .map(|e| ExecutionStepInfo::new(&e.task, &e.decision, presentation, clock))
+            .collect())
+    }
+
+    /// The tasks a batch covers, decided, most recently updated first.
+    pub fn evaluate_batch(
+        &self,
+        project_id: &str,
+        filter: &BatchFilter,
+        source: &Source,
+        clock: &Clock,
+    ) -> Result<Vec<Evaluated>> {
+        check_id("projectId", project_id)?;
+        for id in filter.task_ids.iter().flatten() {
+            check_id("taskIds[]", id)?;
+        }
+        let default_statuses = ["IN_PROGRESS".to_owned()];
+        let statuses = match (&filter.statuses, &filter.task_ids) {
+            (Some(s), _) => Some(s.as_slice()),
+            (None, None) => Some(&default_statuses[..]),
+            (None, Some(_)) => None,
+        };
+        let selection = Selection {
+            project_id,
+            task_ids: filter.task_ids.as_deref(),
+            order_id: filter.order_id.as_deref(),
+            statuses,
+        };
+        let mut evaluated = self.evaluate(&selection, source, clock)?;
+        let updated = |e: &Evaluated| e.task.updated_at.or(e.decision.last_updated);
+        evaluated.sort_by(|a, b| updated(b).cmp(&updated(a)).then_with(|| a.task.id.cmp(&b.task.id)));
+        Ok(evaluated)
+    }
+
+    /// Per-step durations over the finished steps of the project's (or an order's)
+    /// runs: recorded runs where a task has them, else its worker logs and the
+    /// rework run of its review log; its last review for `auto_review`.
+    pub fn duration_stats(
+        &self,
+        project_id: &str,
+        filter: &StatsFilter,
+        source: &Source,
+        presentation: Presentation,
+        clock: &Clock,
+    ) -> Result<Vec<StepDurationStats>> {
+        check_id("projectId", project_id)?;
+        let location = self.locate(source)?;
+        let selection = Selection {
+            project_id,
+            order_id: filter.order_id.as_deref(),
+            ..Selection::default()
+        };
+        let snapshot = self.snapshot(&location, &selection, source, clock.zone)?;
+        let root = self.canonical_root(&location.user_data_dir);
+        let since = |began: Option<Instant>| filter.since.is_none_or(|s| began.is_some_and(|b| b >= s));
+        let mut samples = Vec::new();
+        let mut logs = lock(&self.logs);
+        for data in snapshot.iter() {
+            let task = &data.task;
+            if !data.recorded.is_empty() {
+                for run in data.recorded.iter().filter(|r| since(r.began_at)) {
+                    samples.extend(run_samples(&task.id, &run.run));
+                }
+            } else if let Some(root) = &root {
+                for file in worker_log_files(&mut logs, root, task, clock.zone)
+                    .iter()
+                    .filter(|f| since(Some(f.launched_at)))
+                {
+                    if let Some(read) = logs.worker_run(file, clock.zone) {
+                        samples.extend(run_samples(&task.id, &read.value.run));
+                    }
+                }
+            }
+            if let Some(review) = root
+                .as_deref()
+                .and_then(|r| review_log(&mut logs, r, task, clock.zone))
+                .map(|r| r.value)
+            {
+                if let Some(rework) = review
+                    .rework
+                    .as_ref()
+                    .filter(|_| data.recorded.is_empty())
+                    .filter(|r| since(r.started_at))
+                {
+                    samples.extend(run_samples(&task.id, &rework.run));
+                }
+                let span = crate::decision::timeline::ReviewSpan {
+                    started_at: review.started_at,
+                    ended_at: review.review.ended_at,
+                    failed: review.review.failed,
+                };
+                samples.extend(review_sample(&task.id, span).filter(|_| since(review.started_at)));
+            }
+        }
+        Ok(summarize(&samples, presentation.locale))
+    }
+
+    /// Appends a recorded step event (`recordExecutionStep`).
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        &self,
+        project_id: &str,
+        task_id: &str,
+        step: &str,
+        event: &str,
+        detail: Option<&str>,
+        source: &Source,
+        clock: &Clock,
+    ) -> Result<()> {
+        check_id("projectId", project_id)?;
+        check_id("taskId", task_id)?;
+        if Step::from_sub_step(step).is_none() {
+            return Err(Error::invalid_arg(format!(
+                "step must be one of the seven steps or a worker-log sub-step, got {step:?}"
+            )));
+        }
+        let event = StepEvent::RECORDABLE
+            .into_iter()
+            .find(|e| e.name() == Some(event))
+            .ok_or_else(|| {
+                Error::invalid_arg(format!(
+                    "event must be one of start, success, skip, info, warning, failed, complete; got {event:?}"
+                ))
+            })?;
+        if detail.is_some_and(|d| d.contains('\0')) {
+            return Err(Error::invalid_arg("detail must not contain NUL characters"));
+        }
+        if detail.is_some_and(|d| d.len() > MAX_DETAIL_LEN) {
+            return Err(Error::invalid_arg(format!(
+                "detail is longer than {MAX_DETAIL_LEN} bytes"
+            )));
+        }
+        let location = self.locate(source)?;
+        let path = &location.db_path;
+        let state = database_state(path)?;
+        let writer = {
+            let mut writers = lock(&self.writers);
+            match writers.get(path) {
+                Some((on, conn)) if on.id == state.id => Arc::clone(conn),
+                _ => {
+                    let conn = Arc::new(Mutex::new(connection::open_writer(path)?));
+                    writers.insert(path.clone(), (state, Arc::clone(&conn)));
+                    conn
+                }
+            }
+        };
+        let mut conn = lock(&writer);
+        connection::set_busy_timeout(&conn, source.busy_timeout, path)?;
+        let new_event = NewStepEvent {
+            project_id,
+            task_id,
+            step,
+            event,
+            detail,
+            recorded_at: clock.now,
+        };
+        record_step_event(&mut conn, path, &new_event)
+    }
+
+    /// The selected tasks, decided. A task whose evidence did not change since
+    /// it was last decided keeps its decision.
+    pub fn evaluate(&self, selection: &Selection<'_>, source: &Source, clock: &Clock) -> Result<Vec<Evaluated>> {
+        let location = self.locate(source)?;
+        let snapshot = self.snapshot(&location, selection, source, clock.zone)?;
+        let root = self.canonical_root(&location.user_data_dir);
+        let zone = clock.zone;
+        let mut logs = lock(&self.logs);
+        let mut out = Vec::with_capacity(snapshot.len());
+        for data in snapshot.iter() {
+            let task = &data.task;
+            let (worker_logs, review) = match &root {
+                Some(root) => {
+                    let from = logs_wanted_from(task, &data.others, &data.history);
+                    let files = worker_log_files(&mut logs, root, task, zone);
+                    let newest = files.len().saturating_sub(1);
+                    let wanted = files
+                        .iter()
+                        .enumerate()
+                        .filter(|(i, f)| from.map_or(*i == newest, |t| f.launched_at >= t));
+                    let runs: Vec<(PathBuf, logs::ReadLog<WorkerLogRun>)> = wanted
+                        .filter_map(|(_, f)| logs.worker_run(f, zone).map(|r| (f.path.clone(), r)))
+                        .collect();
+                    let review = uses_review_log(&task.status)
+                        .then(|| review_log(&mut logs, root, task, zone))
+                        .flatten();
+                    (runs, review)
+                }
+                None => (Vec::new(), None),
+            };
+            let inputs = DecisionInputs {
+                data: data.stamp.clone(),
+                logs: worker_logs.iter().map(|(p, r)| (p.clone(), r.state)).collect(),
+                review: review.as_ref().map(|r| r.state),
+            };
+            let key = (location.db_path.clone(), task.project_id.clone(), task.id.clone());
+            let decision = self.decision(key, inputs, || {
+                let runs: Vec<WorkerLogRun> = worker_logs.iter().map(|(_, r)| r.value.clone()).collect();
+                decide(&TaskEvidence {
+                    task,
+                    others: &data.others,
+                    history: &data.history,
+                    locks: data.locks,
+                    recorded: &data.recorded,
+                    worker_logs: &runs,
+                    review_log: review.as_ref().map(|r| &r.value),
+                })
+            });
+            out.push(Evaluated {
+                task: task.clone(),
+                decision,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The decision for `key` made from `inputs`: the one kept, if it was made from the same.
+    fn decision(
+        &self,
+        key: (PathBuf, String, String),
+        inputs: DecisionInputs,
+        decide: impl FnOnce() -> Decision,
+    ) -> Arc<Decision> {
+        let mut decisions = lock(&self.decisions);
+        if let Some((kept_inputs, decision)) = decisions.get(&key) {
+            if *kept_inputs == inputs {
+                return Arc::clone(decision);
+            }
+        }
+        let decision = Arc::new(decide());
+        decisions.insert(key, (inputs, Arc::clone(&decision)), 1);
+        decision
+    }
+
+    /// The selected tasks' database evidence, read as far as it changed.
+    fn snapshot(
+        &self,
+        location: &Location,
+        selection: &Selection<'_>,
+        source: &Source,
+        zone: Zone,
+    ) -> Result<Arc<Vec<TaskData>>> {
+        let path = &location.db_path;
+        let state = database_state(path)?;
+        let database = {
+            let mut databases = lock(&self.databases);
+            let current = databases.get(path).filter(|db| lock(db).serves(&state)).cloned();
+            match current {
+                Some(db) => db,
+                None => {
+                    // A new file at the path (or the first call): a new connection; the
+                    // old one closes (this addon's descriptors park, see io::db::locking).
+                    let db = Arc::new(Mutex::new(Database::open(path, state)?));
+                    databases.insert(path.clone(), Arc::clone(&db));
+                    db
+                }
+            }
+        };
+        let mut db = lock(&database);
+        db.read(selection, state, zone, source.busy_timeout)
+    }
+
+    /// The user-data root with links resolved, remembered once it exists.
+    fn canonical_root(&self, user_data_dir: &Path) -> Option<PathBuf> {
+        let mut roots = lock(&self.roots);
+        if let Some(Some(root)) = roots.get(user_data_dir) {
+            return Some(root.clone());
+        }
+        let root = user_data_dir.canonicalize().ok();
+        if roots.len() >= 64 {
+            roots.clear();
+        }
+        roots.insert(user_data_dir.to_path_buf(), root.clone());
+        root
+    }
+
+    /// Read transactions run on the connection to `db_path` so far (tests and benchmark).
+    pub fn reads_of(&self, db_path: &Path) -> u64 {
+        lock(&self.databases).get(db_path).map_or(0, |db| lock(db).reads)
+    }
+
+    /// Log bytes read so far.
+    pub fn log_bytes_read(&self) -> u64 {
+        lock(&self.logs).bytes_read()
+    }
+
+    /// History rows held for `db_path`.
+    pub fn history_rows_held(&self, db_path: &Path) -> usize {
+        lock(&self.databases)
+            .get(db_path)
+            .map_or(0, |db| lock(db).history_rows_held())
+    }
+}
+
+/// Whether the decision about a task in `status` can use its review log: never
+/// for a task running or waiting for a worker (its attempt is a worker run).
+fn uses_review_log(status: &str) -> bool {
+    !matches!(
+        TaskStatus::parse(status),
+        TaskStatus::InProgress | TaskStatus::Queued | TaskStatus::Blocked
+    )
+}
+
+/// The task's worker logs (none if its ids cannot name a folder).
+fn worker_log_files(logs: &mut LogStore, root: &Path, task: &TaskRow, zone: Zone) -> Vec<paths::WorkerLogFile> {
+    let Some(order) = task.order_id.as_deref() else {
+        return Vec::new();
+    };
+    let Some(dir) = paths::logs_dir(root, &task.project_id, order) else {
+        return Vec::new();
+    };
+    logs.worker_logs(&dir, root, &task.id, zone).0
+}
+
+/// The task id's review log, if it is a file inside the review folder.
+fn review_log(logs: &mut LogStore, root: &Path, task: &TaskRow, zone: Zone) -> Option<logs::ReadLog<ReviewLog>> {
+    let path = paths::review_log(root, &task.id)?;
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    let plain = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
+    let dir = paths::review_dir(root);
+    let path = if meta.is_file() && plain(&dir) && dir.parent().is_some_and(plain) {
+        path
+    } else {
+        // A link somewhere on the way: only if it stays inside the folder.
+        paths::inside(&path, &dir, root)?
+    };
+    logs.review(&path, zone)
+}
+
+pub(crate) fn check_id(name: &str, id: &str) -> Result<()> {
+    if id.is_empty() {
+        return Err(Error::invalid_arg(format!("{name} must not be empty")));
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(Error::invalid_arg(format!("{name} is longer than {MAX_ID_LEN} bytes")));
+    }
+    if id.contains('\0') {
+        return Err(Error::invalid_arg(format!("{name} must not contain NUL characters")));
+    }
+    Ok(())
+}
