@@ -73,7 +73,11 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_an_internal_error_with_its_message() {
-        let cases: [(Box<dyn FnOnce() -> CoreResult<u8> + std::panic::UnwindSafe>, &str); 4] = [
+        type Case = (
+            Box<dyn FnOnce() -> CoreResult<u8> + std::panic::UnwindSafe>,
+            &'static str,
+        );
+        let cases: [Case; 4] = [
             (Box::new(|| panic!("static message")), "static message"),
             (Box::new(|| panic!("formatted {}", 42)), "formatted 42"),
             (Box::new(|| std::panic::panic_any(7_u32)), "unknown panic"),

@@ -79,21 +79,13 @@ pub struct ExecutionStepInfo {
     pub steps: Option<Vec<StepReport>>,
 }
 
-/// A core enum's snake_case name, as serde spells it for JSON (and the JS API uses it).
-fn name_of<T: serde::Serialize>(value: T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
-    }
-}
-
 impl From<result::ExecutionStepInfo> for ExecutionStepInfo {
     fn from(r: result::ExecutionStepInfo) -> Self {
         ExecutionStepInfo {
             project_id: r.project_id,
             task_id: r.task_id,
             order_id: r.order_id,
-            current_step: r.current_step.map(name_of),
+            current_step: r.current_step.map(|s| s.name().to_owned()),
             current_step_display: r.current_step_display.to_owned(),
             step_index: r.step_index,
             total_steps: r.total_steps,
@@ -106,22 +98,22 @@ impl From<result::ExecutionStepInfo> for ExecutionStepInfo {
                 steps
                     .into_iter()
                     .map(|s| StepRef {
-                        step: name_of(s.step),
+                        step: s.step.name().to_owned(),
                         display: s.display.to_owned(),
                     })
                     .collect()
             }),
             error: r.error,
-            source: r.source.map(name_of),
-            failed_step: r.failed_step.map(name_of),
-            resume_from: r.resume_from.map(name_of),
+            source: r.source.map(|s| s.name().to_owned()),
+            failed_step: r.failed_step.map(|s| s.name().to_owned()),
+            resume_from: r.resume_from.map(|s| s.name().to_owned()),
             steps: r.steps.map(|steps| {
                 steps
                     .into_iter()
                     .map(|s| StepReport {
-                        step: name_of(s.step),
+                        step: s.step.name().to_owned(),
                         display: s.display.to_owned(),
-                        status: name_of(s.status),
+                        status: s.status.name().to_owned(),
                         started_at: s.started_at,
                         ended_at: s.ended_at,
                         duration_ms: s.duration_ms.map(|d| d.min(i64::MAX as u64) as i64),
@@ -158,7 +150,7 @@ pub struct StepDurationStats {
 impl From<stats::StepDurationStats> for StepDurationStats {
     fn from(s: stats::StepDurationStats) -> Self {
         StepDurationStats {
-            step: name_of(s.step),
+            step: s.step.name().to_owned(),
             display: s.display.to_owned(),
             count: s.count,
             mean_ms: s.mean_ms as f64,

@@ -45,6 +45,18 @@ pub enum Source {
     Status,
 }
 
+impl Source {
+    /// The name in results: `recorded`, `log`, `history`, `status`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Recorded => "recorded",
+            Source::Log => "log",
+            Source::History => "history",
+            Source::Status => "status",
+        }
+    }
+}
+
 /// Where and how a run failed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {

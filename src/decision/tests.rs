@@ -161,7 +161,9 @@ fn ran_to_done() -> Vec<HistoryRow> {
 }
 
 /// The decision's headline: (running, step, source, progress).
-fn headline(d: &Decision) -> (bool, Option<Step>, Source, u32) {
+type Headline = (bool, Option<Step>, Source, u32);
+
+fn headline(d: &Decision) -> Headline {
     (d.running, d.current_step, d.source, d.progress_percent)
 }
 
@@ -175,7 +177,7 @@ use StepStatus::{Completed as C, Failed as F, InProgress as I, Pending as P, Ski
 fn worker_attempts() {
     let lines = full_run(1);
     let upto = |n: usize| worker_log(1, &lines[..n]);
-    let cases: Vec<(&str, Case, (bool, Option<Step>, Source, u32))> = vec![
+    let cases: Vec<(&str, Case, Headline)> = vec![
         (
             "daemon launch, the log a moment later, in the AI step",
             case("IN_PROGRESS", "Worker A", launch(None, "Worker A", 0)).log(upto(5)),
@@ -394,14 +396,14 @@ fn rework() {
     let d = case("REWORK", "Worker A", rejected.clone())
         .review(rejected_only)
         .decide();
-    assert_eq!(headline(&d).0, false, "rejected without auto-rework: waiting");
+    assert!(!headline(&d).0, "rejected without auto-rework: waiting");
 
     // Without a history row for REWORK (the review worker may write none), only a run still going counts.
     let d = case("REWORK", "Worker A", ran_to_done())
         .log(finished)
         .review(rework_going.clone())
         .decide();
-    assert_eq!(headline(&d).0, true);
+    assert!(headline(&d).0);
 
     // A failed rework run: not running, failed where it failed.
     let mut failed_text = review_text(
@@ -430,7 +432,7 @@ fn rework() {
 fn review() {
     let done = ran_to_done();
     let finished = worker_log(1, &full_run(1));
-    let cases: Vec<(&str, Case, (bool, Option<Step>, Source, u32))> = vec![
+    let cases: Vec<(&str, Case, Headline)> = vec![
         (
             "a review in progress",
             case("DONE", "Worker A", done.clone())

@@ -16,6 +16,19 @@ pub enum StepStatus {
     Failed,
 }
 
+impl StepStatus {
+    /// The name in results: `pending`, `in_progress`, `completed`, `skipped`, `failed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            StepStatus::Pending => "pending",
+            StepStatus::InProgress => "in_progress",
+            StepStatus::Completed => "completed",
+            StepStatus::Skipped => "skipped",
+            StepStatus::Failed => "failed",
+        }
+    }
+}
+
 /// One step of the timeline. A step in progress has no end and no duration
 /// here: its elapsed time depends on when it is shown.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]

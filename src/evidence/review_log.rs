@@ -120,7 +120,10 @@ impl ReviewLogParser {
                     self.log.task_id = Some(task.trim().to_owned());
                 }
             }
-            if own.phase == "EXECUTE_REVIEW" && own.status != "start" {
+            // `[EXECUTE_REVIEW] success|error - …`, or an error of any of its steps
+            // (`[VALIDATION] error`, `[REVIEW_WORKER] error`), ends the review.
+            let failed = matches!(own.status, "error" | "failed");
+            if failed || (own.phase == "EXECUTE_REVIEW" && own.status != "start") {
                 self.end_review(at, own.status != "success");
             }
             return;
@@ -310,6 +313,31 @@ mod tests {
         ));
         assert_eq!(rework.ended_at, jst("2026-12-02 05:04:35"));
         assert!(p.is_finished());
+    }
+
+    #[test]
+    fn the_review_workers_failures_end_the_review() {
+        let shapes = [
+            "2026-12-02 05:12:05 [INFO] [2026-12-02 05:12:05] [VALIDATE] start - ai_pm_manager/TASK_1101\n\
+             2026-12-02 05:12:05 [INFO] [get_task_info] start: TASK_1101\n\
+             2026-12-02 05:12:05 [INFO] [error] failed: REPORTファイルが見つかりません\n",
+            "2026-12-02 05:12:05 [INFO] [2026-12-02 05:12:05] [VALIDATE] start - ai_pm_manager/TASK_1101\n\
+             2026-12-02 05:12:05 [ERROR] [2026-12-02 05:12:05] [REVIEW_WORKER] error - タスクがDONE状態ではありません: status=CANCELLED\n",
+            "2026-12-02 05:12:05 [INFO] [2026-12-02 05:12:05] [VALIDATE] start - ai_pm_manager/TASK_1101\n\
+             2026-12-02 05:12:05 [ERROR] [2026-12-02 05:12:05] [EXECUTE_REVIEW] error - レビュー失敗: x\n",
+        ];
+        for text in shapes {
+            let p = parse(text);
+            assert_eq!(
+                (p.log().review.ended_at, p.log().review.failed),
+                (jst("2026-12-02 05:12:05"), true),
+                "{text}"
+            );
+            assert!(p.log().is_for("ai_pm_manager", "TASK_1101"));
+        }
+        // A multi-line entry's continuation lines (a traceback, SQL) are not lines of their own.
+        let p = parse("2026-12-02 05:12:05 [INFO] [2026-12-02 05:12:05] [VALIDATE] start - p/T\n  File \"x.py\", line 1\nQuery: SELECT 1\n");
+        assert_eq!(p.log().review.ended_at, None);
     }
 
     #[test]

@@ -447,19 +447,22 @@ pub fn create_sample(user_data_dir: &Path, now: DateTime<Utc>) -> Result<PathBuf
     Ok(db_path)
 }
 
+/// A `change_history` row to write: field, old, new, changed_by, reason, changed_at, project.
+type HistoryRow = (
+    String,
+    Option<String>,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
 /// One task's history rows, written in order.
 struct Writer<'a> {
     tx: &'a rusqlite::Transaction<'a>,
     task: &'a SampleTask,
-    rows: Vec<(
-        String,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-    )>,
+    rows: Vec<HistoryRow>,
 }
 
 impl Writer<'_> {

@@ -571,3 +571,109 @@ fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     name.push(suffix);
     PathBuf::from(name)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    thread_local! {
+        static STATEMENTS: Cell<usize> = const { Cell::new(0) };
+    }
+
+    fn count(event: rusqlite::trace::TraceEvent<'_>) {
+        if let rusqlite::trace::TraceEvent::Stmt(..) = event {
+            STATEMENTS.with(|c| c.set(c.get() + 1));
+        }
+    }
+
+    fn statements(f: impl FnOnce()) -> usize {
+        STATEMENTS.with(|c| c.set(0));
+        f();
+        STATEMENTS.with(|c| c.get())
+    }
+
+    /// A WAL database with `running` tasks, each launched (three history rows).
+    fn database(running: usize) -> (tempfile::TempDir, PathBuf) {
+        crate::io::db::locking::install();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aipm.db");
+        let mut conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.execute_batch(crate::sample::SCHEMA).unwrap();
+        conn.execute_batch(crate::io::db::write::STEP_EVENTS_DDL).unwrap();
+        let tx = conn.transaction().unwrap();
+        for i in 0..running {
+            let id = format!("TASK_{i}");
+            tx.execute(
+                "INSERT INTO tasks (id, project_id, title, status) VALUES (?1, 'p', 't', 'IN_PROGRESS')",
+                [&id],
+            )
+            .unwrap();
+            for (field, new) in [
+                ("assignee", "ParallelWorker"),
+                ("status", "IN_PROGRESS"),
+                ("assignee", "Worker A"),
+            ] {
+                tx.execute(
+                    "INSERT INTO change_history (entity_type, entity_id, field_name, new_value, changed_at) VALUES ('task', ?1, ?2, ?3, '2026-10-24 01:00:00')",
+                    [&id, field, new],
+                )
+                .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn a_read_runs_the_same_statements_for_ten_tasks_as_for_a_thousand() {
+        let statuses = ["IN_PROGRESS".to_owned()];
+        let selection = Selection {
+            project_id: "p",
+            statuses: Some(&statuses),
+            ..Selection::default()
+        };
+        let mut counts = Vec::new();
+        for running in [10, 1000] {
+            let (_dir, path) = database(running);
+            let mut db = Database::open(&path, FileState::of(&path).unwrap()).unwrap();
+            db.reader
+                .conn
+                .trace_v2(rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT, Some(count));
+            let read = |db: &mut Database| {
+                let snapshot = db
+                    .read(
+                        &selection,
+                        FileState::of(&path).unwrap(),
+                        Zone::japan(),
+                        Duration::from_secs(5),
+                    )
+                    .unwrap();
+                assert_eq!(snapshot.len(), running);
+            };
+            let first = statements(|| read(&mut db));
+            let unchanged = statements(|| read(&mut db));
+            rusqlite::Connection::open(&path)
+                .unwrap()
+                .execute_batch("INSERT INTO change_history (entity_type, entity_id, field_name, new_value) VALUES ('task', 'TASK_3', 'status', 'DONE')")
+                .unwrap();
+            let after_commit = statements(|| read(&mut db));
+            assert!(
+                db.history_rows_held() == running * 3 + 1,
+                "the new row joined the rows held"
+            );
+            counts.push((first, unchanged, after_commit));
+        }
+        assert_eq!(
+            counts[0], counts[1],
+            "statements per read: (first, unchanged, after a commit) for 10 and 1000 tasks"
+        );
+        assert!(
+            counts[0].1 <= 4,
+            "an unchanged database costs a version check at most: {:?}",
+            counts[0]
+        );
+    }
+}

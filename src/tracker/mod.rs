@@ -94,13 +94,18 @@ struct DecisionInputs {
     review: Option<FileState>,
 }
 
+/// The read-write connection to a database file (recording), and which file it is on.
+type Writer = (FileState, Arc<Mutex<rusqlite::Connection>>);
+/// A task of a database: (database path, project, task id).
+type TaskKey = (PathBuf, String, String);
+
 /// Connections, the evidence read through them, parsed logs and decisions,
 /// shared by every call; safe to use from several threads.
 pub struct StepTracker {
     databases: Mutex<HashMap<PathBuf, Arc<Mutex<Database>>>>,
-    writers: Mutex<HashMap<PathBuf, (FileState, Arc<Mutex<rusqlite::Connection>>)>>,
+    writers: Mutex<HashMap<PathBuf, Writer>>,
     logs: Mutex<LogStore>,
-    decisions: Mutex<Bounded<(PathBuf, String, String), (DecisionInputs, Arc<Decision>)>>,
+    decisions: Mutex<Bounded<TaskKey, (DecisionInputs, Arc<Decision>)>>,
     /// Canonical forms of user-data roots (resolving costs a system call per component).
     roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
 }
@@ -388,12 +393,7 @@ impl StepTracker {
     }
 
     /// The decision for `key` made from `inputs`: the one kept, if it was made from the same.
-    fn decision(
-        &self,
-        key: (PathBuf, String, String),
-        inputs: DecisionInputs,
-        decide: impl FnOnce() -> Decision,
-    ) -> Arc<Decision> {
+    fn decision(&self, key: TaskKey, inputs: DecisionInputs, decide: impl FnOnce() -> Decision) -> Arc<Decision> {
         let mut decisions = lock(&self.decisions);
         if let Some((kept_inputs, decision)) = decisions.get(&key) {
             if *kept_inputs == inputs {

@@ -1,25 +1,162 @@
-//! Test databases in the real AI PM shape, built from our own DDL, with a
-//! user-data folder beside them for worker logs.
+//! Test databases and logs in the real AI PM shapes (SPEC §3–§4), built from
+//! our own DDL and writers: the launcher daemon's launch order, the worker's
+//! and the review worker's log lines, UTC `CURRENT_TIMESTAMP` and the Python
+//! backend's local times with a `T`.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
-use aipm_execution_steps::result::{ExecutionStepInfo, Presentation};
 use aipm_execution_steps::time::{Clock, Zone};
-use aipm_execution_steps::tracker::{Source, StepTracker};
-use chrono::{DateTime, Utc};
+use aipm_execution_steps::{Environment, ExecutionStepInfo, Presentation, Source, StepTracker};
+use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection};
 
-pub const SCHEMA: &str = include_str!("../../__test__/fixtures/aipm-schema.sql");
+pub const SCHEMA: &str = include_str!("../../src/sample/schema.sql");
 pub const LEGACY_SCHEMA: &str = include_str!("../../__test__/fixtures/aipm-schema-legacy.sql");
 pub const LOG_2001: &str = include_str!("../../__test__/fixtures/worker_TASK_2001_20261024_105205.log");
 pub const LOG_2002: &str = include_str!("../../__test__/fixtures/worker_TASK_2002_20261024_105149.log");
 
 pub const PROJECT: &str = "ai_pm_manager";
 pub const ORDER: &str = "ORDER_119";
+/// 2026-10-24 10:00:00 in Japan.
+pub const T0: &str = "2026-10-24T01:00:00Z";
 
-/// A user-data folder with `data/aipm.db` and `PROJECTS/`.
+/// A UTC instant `sec` seconds after [`T0`].
+pub fn at(sec: i64) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(T0).unwrap().with_timezone(&Utc) + Duration::seconds(sec)
+}
+
+/// SQLite's `CURRENT_TIMESTAMP` shape (UTC) of [`at`].
+pub fn sqlite_utc(sec: i64) -> String {
+    at(sec).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// The Python backend's `datetime.now().isoformat()` shape (Japan time, `T`) of [`at`].
+pub fn python_local(sec: i64) -> String {
+    (at(sec) + Duration::hours(9))
+        .format("%Y-%m-%dT%H:%M:%S%.6f")
+        .to_string()
+}
+
+/// A log line's time (Japan) of [`at`].
+pub fn log_time(sec: i64) -> String {
+    (at(sec) + Duration::hours(9)).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A log file name's stamp (Japan) of [`at`].
+pub fn stamp(sec: i64) -> String {
+    (at(sec) + Duration::hours(9)).format("%Y%m%d_%H%M%S").to_string()
+}
+
+/// Japan time, at `sec` seconds after [`T0`].
+pub fn clock(sec: i64) -> Clock {
+    Clock {
+        zone: Zone::japan(),
+        now: at(sec),
+    }
+}
+
+/// The worker's banner.
+pub const BANNER: &str = "============================================================\n[WARNING] 本番DB使用中 (execute_task.py)\nAIPM_DB_PATH が未設定のため、本番DB（aipm.db）に直接アクセスします。\n============================================================\n";
+
+/// A whole successful worker run, seconds from its start: the real line shapes.
+pub fn full_run() -> Vec<(i64, &'static str)> {
+    vec![
+        (0, "[get_task_info] start: TASK_1"),
+        (
+            0,
+            "[get_task_info] success: order=ORDER_119, model=opus, reject_count=0",
+        ),
+        (0, "[permission_profile] success: profile=document"),
+        (0, "[assign_worker] start: mode=通常"),
+        (0, "[file_lock] skip: 対象ファイル未指定"),
+        (0, "[assign_worker] success: worker=Worker A"),
+        (
+            1,
+            "[execute_task] start: model=opus, profile=document, allowed_tools=6個",
+        ),
+        (1, "[claude_cli] Executing: claude -p (model=opus, timeout=1800s)"),
+        (60, "[execute_task] success: "),
+        (60, "[self_verification] skip: 成果物パス取得不可"),
+        (60, "[create_report] start: "),
+        (62, "[create_report] success: 05_REPORT/REPORT_1.md (566バイト)"),
+        (62, "[update_status_done] start: "),
+        (63, "[update_status_done] success: status=DONE"),
+        (63, "[file_lock_release] success: ロック解放完了"),
+        (63, "[auto_review] skipped: レビューはreview_workerで実行されます"),
+        (63, "[complete] success: Worker処理完了"),
+    ]
+}
+
+/// The first `n` lines of a run.
+pub fn run_until(n: usize) -> Vec<(i64, &'static str)> {
+    full_run().into_iter().take(n).collect()
+}
+
+/// Worker-log text: the banner, then `(sec after start, line)` step lines.
+pub fn worker_log_text(start: i64, lines: &[(i64, &str)], crlf: bool) -> String {
+    let eol = if crlf { "\r\n" } else { "\n" };
+    let mut text = BANNER.replace('\n', eol);
+    for (sec, line) in lines {
+        text.push_str(&format!("{} [INFO] {line}{eol}", log_time(start + sec)));
+    }
+    text
+}
+
+/// A review log being written: the review worker's lines and the processor's.
+pub struct ReviewText(pub String);
+
+impl ReviewText {
+    /// A review of `project`/`task` that began at `start`.
+    pub fn new(project: &str, task: &str, start: i64) -> ReviewText {
+        let mut text = ReviewText(String::new());
+        text.own(start, &format!("[VALIDATE] start - {project}/{task}"));
+        text.own(start, "[VALIDATE] success - バリデーション完了");
+        text.own(start, &format!("[CHECK_STATUS] start - task={task}"));
+        text.own(start, "[CHECK_STATUS] success - status=DONE");
+        text.own(start, "[EXECUTE_REVIEW] start - model=sonnet");
+        text.line(start, &format!("[get_task_info] start: {task}"));
+        text.line(start, "[execute_review] start: model=sonnet");
+        text
+    }
+
+    pub fn own(&mut self, sec: i64, what: &str) -> &mut ReviewText {
+        let t = log_time(sec);
+        self.0.push_str(&format!("{t} [INFO] [{t}] {what}\n"));
+        self
+    }
+
+    pub fn line(&mut self, sec: i64, what: &str) -> &mut ReviewText {
+        self.0.push_str(&format!("{} [INFO] {what}\n", log_time(sec)));
+        self
+    }
+
+    /// A whole worker run from `start`, as far as `lines` go, in the rework shape.
+    pub fn rework(&mut self, start: i64, lines: &[(i64, &str)]) -> &mut ReviewText {
+        self.line(start, "[auto_rework] start: task=TASK_1");
+        for (sec, line) in lines {
+            let line = line.replace("mode=通常", "mode=リワーク");
+            self.line(start + sec, &line);
+        }
+        self
+    }
+
+    pub fn verdict(&mut self, sec: i64, verdict: &str, status: &str) -> &mut ReviewText {
+        self.line(sec, &format!("[execute_review] success: verdict={verdict}"));
+        self.line(sec, &format!("[update_status] success: {status}"))
+    }
+
+    /// The review's end: the processor's, then the review worker's own.
+    pub fn close(&mut self, sec: i64, verdict: &str) -> &mut ReviewText {
+        self.line(sec, &format!("[complete] success: レビュー完了: {verdict}"));
+        self.own(sec, &format!("[EXECUTE_REVIEW] success - verdict={verdict}"));
+        self.0.push_str(&format!("[OK] レビュー完了: TASK_1 → {verdict}\n"));
+        self
+    }
+}
+
+/// A user-data folder with `data/aipm.db`, `PROJECTS/` and `logs/review_workers/`.
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub user_data: PathBuf,
@@ -28,153 +165,186 @@ pub struct Fixture {
 }
 
 impl Fixture {
+    /// A rollback-journal database (a backend database the app never opened).
     pub fn new() -> Fixture {
-        Fixture::with_schema(SCHEMA)
+        Fixture::with_schema(SCHEMA, false)
     }
 
-    pub fn with_schema(ddl: &str) -> Fixture {
+    /// A WAL database, as the app keeps it.
+    pub fn wal() -> Fixture {
+        Fixture::with_schema(SCHEMA, true)
+    }
+
+    pub fn with_schema(ddl: &str, wal: bool) -> Fixture {
+        aipm_execution_steps::install_locking();
         let dir = tempfile::tempdir().unwrap();
         let user_data = dir.path().canonicalize().unwrap();
         std::fs::create_dir_all(user_data.join("data")).unwrap();
         let db_path = user_data.join("data").join("aipm.db");
-        Connection::open(&db_path).unwrap().execute_batch(ddl).unwrap();
+        let conn = Connection::open(&db_path).unwrap();
+        if wal {
+            conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        }
+        conn.execute_batch(ddl).unwrap();
         Fixture {
             dir,
             user_data,
             db_path,
-            tracker: StepTracker::with_env(|_| None),
+            tracker: StepTracker::new(),
         }
     }
 
     pub fn conn(&self) -> Connection {
-        Connection::open(&self.db_path).unwrap()
+        let conn = Connection::open(&self.db_path).unwrap();
+        conn.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+        conn
     }
 
     pub fn exec(&self, sql: &str) {
         self.conn().execute_batch(sql).unwrap();
     }
 
-    /// A task; `updated_at` is written by Python in Japan time (no offset).
-    pub fn task(&self, project: &str, id: &str, status: &str, assignee: Option<&str>) {
-        self.task_in(project, ORDER, id, status, assignee, "2026-10-24T10:51:49");
-    }
-
-    pub fn task_in(
-        &self,
-        project: &str,
-        order: &str,
-        id: &str,
-        status: &str,
-        assignee: Option<&str>,
-        updated_local: &str,
-    ) {
+    /// A task of `project` in ORDER_119; `updated_at` as the Python backend writes it.
+    pub fn task_of(&self, project: &str, id: &str, status: &str, assignee: Option<&str>) {
         self.conn()
             .execute(
-                "INSERT INTO tasks (id, project_id, order_id, title, status, assignee, started_at, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, '2026-10-24T09:00:00', ?7)",
-                params![id, project, order, format!("{id} のタスク"), status, assignee, updated_local],
+                "INSERT INTO tasks (id, project_id, order_id, title, status, assignee, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                params![
+                    id,
+                    project,
+                    ORDER,
+                    format!("{id} のタスク"),
+                    status,
+                    assignee,
+                    python_local(-3600)
+                ],
             )
             .unwrap();
     }
 
-    /// A change_history row; `changed_at` is UTC (`CURRENT_TIMESTAMP`). `project` NULL like the real writers.
+    pub fn task(&self, id: &str, status: &str, assignee: Option<&str>) {
+        self.task_of(PROJECT, id, status, assignee);
+    }
+
+    /// A change_history row. `project` NULL, like most real writers.
+    #[allow(clippy::too_many_arguments)]
     pub fn history(
         &self,
-        project: Option<&str>,
         task: &str,
         field: &str,
         old: Option<&str>,
         new: &str,
-        changed_at_utc: &str,
+        by: &str,
+        changed_at: &str,
+        project: Option<&str>,
     ) {
         self.conn()
             .execute(
                 "INSERT INTO change_history (entity_type, entity_id, project_id, field_name, old_value, new_value, changed_by, changed_at) \
-                 VALUES ('task', ?1, ?2, ?3, ?4, ?5, 'worker', ?6)",
-                params![task, project, field, old, new, changed_at_utc],
+                 VALUES ('task', ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![task, project, field, old, new, by, changed_at],
             )
             .unwrap();
     }
 
-    /// The rows a worker writes when it starts a task: the assignee, then the status, in one second.
-    pub fn start(&self, task: &str, from: &str, worker: &str, at_utc: &str) {
-        self.history(None, task, "assignee", None, worker, at_utc);
-        self.history(None, task, "status", Some(from), "IN_PROGRESS", at_utc);
+    /// A status change at `sec`, UTC `CURRENT_TIMESTAMP`.
+    pub fn status(&self, task: &str, from: &str, to: &str, by: &str, sec: i64) {
+        self.history(task, "status", Some(from), to, by, &sqlite_utc(sec), None);
     }
 
-    pub fn lock(&self, project: &str, task: &str, file: &str, at_utc: &str) {
+    /// The daemon's launch at `sec`: assignee → ParallelWorker and QUEUED →
+    /// IN_PROGRESS in one second; the worker's own assignee row a second later.
+    pub fn launch(&self, task: &str, worker: &str, sec: i64) {
+        let daemon = "Worker (ParallelWorker)";
+        self.history(task, "assignee", None, "ParallelWorker", daemon, &sqlite_utc(sec), None);
+        self.status(task, "QUEUED", "IN_PROGRESS", daemon, sec);
+        self.history(
+            task,
+            "assignee",
+            Some("ParallelWorker"),
+            worker,
+            &format!("Worker ({worker})"),
+            &sqlite_utc(sec + 1),
+            None,
+        );
+    }
+
+    pub fn lock(&self, task: &str, file: &str, sec: i64) {
         self.conn()
             .execute(
                 "INSERT INTO file_locks (project_id, task_id, file_path, locked_at) VALUES (?1, ?2, ?3, ?4)",
-                params![project, task, file, at_utc],
+                params![PROJECT, task, file, python_local(sec)],
             )
             .unwrap();
     }
 
-    /// Writes a worker log; `stamp` is the local launch time `YYYYMMDD_HHMMSS`.
-    pub fn log(&self, project: &str, order: &str, task: &str, stamp: &str, text: &str) -> PathBuf {
+    /// A worker log of `task` in `project`, launched at `launched` (its name's stamp).
+    pub fn worker_log_of(&self, project: &str, task: &str, launched: i64, text: &str) -> PathBuf {
         let dir = self
             .user_data
             .join("PROJECTS")
             .join(project)
             .join("RESULT")
-            .join(order)
+            .join(ORDER)
             .join("LOGS");
         std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join(format!("worker_{task}_{stamp}.log"));
+        let path = dir.join(format!("worker_{task}_{}.log", stamp(launched)));
         std::fs::write(&path, text).unwrap();
         path
     }
 
+    /// A worker log of `task`: the run's `lines` from `launched`.
+    pub fn worker_log(&self, task: &str, launched: i64, lines: &[(i64, &str)]) -> PathBuf {
+        self.worker_log_of(PROJECT, task, launched, &worker_log_text(launched, lines, false))
+    }
+
+    /// The review log of `task` (written over whatever was there).
+    pub fn review_log(&self, task: &str, text: &ReviewText) -> PathBuf {
+        let dir = self.user_data.join("logs").join("review_workers");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{task}_review.log"));
+        std::fs::write(&path, &text.0).unwrap();
+        path
+    }
+
+    /// Reads only this fixture's database; no default from the environment.
     pub fn source(&self) -> Source {
         Source {
             db_path: Some(self.db_path.clone()),
+            environment: Environment::default(),
             ..Source::default()
         }
     }
 
-    pub fn step(&self, project: &str, task: &str, now_utc: &str) -> ExecutionStepInfo {
-        self.step_with(
-            project,
-            task,
-            now_utc,
-            Presentation {
-                verbose: true,
-                ..Presentation::default()
-            },
-        )
+    pub fn step(&self, task: &str, now: i64) -> ExecutionStepInfo {
+        self.step_of(PROJECT, task, now)
     }
 
-    pub fn step_with(&self, project: &str, task: &str, now_utc: &str, presentation: Presentation) -> ExecutionStepInfo {
+    pub fn step_of(&self, project: &str, task: &str, now: i64) -> ExecutionStepInfo {
+        let verbose = Presentation {
+            verbose: true,
+            ..Presentation::default()
+        };
         self.tracker
-            .task_step(project, task, &self.source(), presentation, &clock(now_utc))
+            .task_step(project, task, &self.source(), verbose, &clock(now))
             .unwrap()
     }
 }
 
-/// Japan time, at the given UTC instant.
-pub fn clock(now_utc: &str) -> Clock {
-    Clock {
-        zone: Zone::japan(),
-        now: utc(now_utc),
-    }
+/// What a result shows, as strings: (current step, source, progress).
+pub fn shown(info: &ExecutionStepInfo) -> (Option<&'static str>, &'static str, u32) {
+    (
+        info.current_step.map(|s| s.name()),
+        info.source.map_or("-", |s| s.name()),
+        info.progress_percent,
+    )
 }
 
-pub fn utc(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
-}
-
-/// The log text up to and including the first line containing `marker`.
-pub fn log_until(log: &str, marker: &str) -> String {
-    let end = log.find(marker).expect("marker in log");
-    let line_end = log[end..].find('\n').map_or(log.len(), |i| end + i + 1);
-    log[..line_end].to_owned()
+pub fn statuses(info: &ExecutionStepInfo) -> Vec<&'static str> {
+    info.steps.as_ref().unwrap().iter().map(|s| s.status.name()).collect()
 }
 
 pub fn file_bytes(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap()
-}
-
-pub fn statuses(info: &ExecutionStepInfo) -> Vec<&'static str> {
-    info.steps.as_ref().unwrap().iter().map(|s| s.status).collect()
 }

@@ -162,6 +162,7 @@ mod imp {
         l
     }
 
+    #[allow(clippy::unnecessary_cast)] // dev_t and ino_t differ between platforms
     fn file_key(st: &libc::stat) -> FileKey {
         (st.st_dev as u64, st.st_ino as u64)
     }
@@ -206,11 +207,18 @@ mod imp {
         fn opened(&mut self, fd: c_int, key: FileKey, access: c_int) {
             self.open.insert(fd, (key, access));
             *self.users.entry(key).or_default() += 1;
-            if !self.lock_fd.contains_key(&key) {
-                let (own, stray) = own_descriptor(fd);
-                self.lock_fd.insert(key, own);
-                self.parked.extend(stray);
+            self.ensure_lock_fd(key, fd);
+        }
+
+        /// Opens the descriptor for the locks on `key` (a file `fd` names), if there is none yet.
+        fn ensure_lock_fd(&mut self, key: FileKey, fd: c_int) -> c_int {
+            if let Some(&own) = self.lock_fd.get(&key) {
+                return own;
             }
+            let (own, stray) = own_descriptor(fd);
+            self.lock_fd.insert(key, own);
+            self.parked.extend(stray);
+            own
         }
 
         /// A parked descriptor of `key` opened with `access`, taken out of the park.
@@ -230,13 +238,7 @@ mod imp {
             let Some(st) = fstat(fd).filter(is_regular) else {
                 return fd;
             };
-            let key = file_key(&st);
-            if !self.lock_fd.contains_key(&key) {
-                let (own, stray) = own_descriptor(fd);
-                self.lock_fd.insert(key, own);
-                self.parked.extend(stray);
-            }
-            self.lock_fd[&key]
+            self.ensure_lock_fd(file_key(&st), fd)
         }
 
         /// SQLite closed `fd`.
@@ -393,11 +395,6 @@ mod imp {
             unsafe { *lock = request };
         }
         rc
-    }
-
-    #[cfg(test)]
-    pub(super) fn parked_count() -> usize {
-        state().as_ref().map_or(0, |s| s.parked.len())
     }
 }
 

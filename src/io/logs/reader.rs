@@ -53,8 +53,14 @@ impl<P: LineParser> LogProgress<P> {
         let mut file = open_regular(path)?;
         let mut head = Vec::with_capacity(HEAD_BYTES);
         (&mut file).take(HEAD_BYTES as u64).read_to_end(&mut head)?;
+        // The same file, grown: same identity, no shorter, the same first bytes —
+        // and not finished before (nothing follows a log's end: a finished log that
+        // changed was written anew, as a review log is by each review).
         let continued = previous.filter(|p| {
-            p.state.id == state.id && state.len >= p.offset && (head.starts_with(&p.head) || p.head.starts_with(&head))
+            p.state.id == state.id
+                && state.len >= p.offset
+                && !p.committed.is_finished()
+                && (head.starts_with(&p.head) || p.head.starts_with(&head))
         });
         let (offset, committed) = match continued {
             Some(p) => (p.offset, p.committed.clone()),
