@@ -10,7 +10,7 @@ import type { ExecutionStepInfo } from '..'
 export const PROJECT = 'ai_pm_manager'
 export const ORDER = 'ORDER_119'
 export const FIXTURES = path.join(__dirname, 'fixtures')
-export const SCHEMA = fs.readFileSync(path.join(FIXTURES, 'aipm-schema.sql'), 'utf8')
+export const SCHEMA = fs.readFileSync(path.join(__dirname, '..', 'src', 'sample', 'schema.sql'), 'utf8')
 export const LOG_2001 = fs.readFileSync(path.join(FIXTURES, 'worker_TASK_2001_20261024_105205.log'), 'utf8')
 export const LOG_2002 = fs.readFileSync(path.join(FIXTURES, 'worker_TASK_2002_20261024_105149.log'), 'utf8')
 

@@ -115,6 +115,22 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// `mutex`, if it can be had before `deadline`.
+fn lock_before<T>(mutex: &Mutex<T>, deadline: std::time::Instant) -> Option<MutexGuard<'_, T>> {
+    let mut pause = Duration::from_micros(50);
+    loop {
+        match mutex.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() >= deadline => return None,
+            Err(std::sync::TryLockError::WouldBlock) => {
+                std::thread::sleep(pause.min(deadline.saturating_duration_since(std::time::Instant::now())));
+                pause = (pause * 2).min(Duration::from_millis(5));
+            }
+        }
+    }
+}
+
 impl Default for StepTracker {
     fn default() -> StepTracker {
         StepTracker::new()
@@ -415,22 +431,68 @@ impl StepTracker {
     ) -> Result<Arc<Vec<TaskData>>> {
         let path = &location.db_path;
         let state = database_state(path)?;
-        let database = {
-            let mut databases = lock(&self.databases);
-            let current = databases.get(path).filter(|db| lock(db).serves(&state)).cloned();
-            match current {
-                Some(db) => db,
-                None => {
-                    // A new file at the path (or the first call): a new connection; the
-                    // old one closes (this addon's descriptors park, see io::db::locking).
-                    let db = Arc::new(Mutex::new(Database::open(path, state)?));
-                    databases.insert(path.clone(), Arc::clone(&db));
-                    db
-                }
-            }
+        // The connection serves one call at a time; a call waits for it no longer
+        // than it would wait for a writer (another call may be waiting for one).
+        let deadline = std::time::Instant::now() + source.busy_timeout;
+        let busy = || {
+            Error::new(
+                crate::error::ErrorCode::DbBusy,
+                format!(
+                    "another read of {} was still waiting for a writer past the busy timeout",
+                    path.display()
+                ),
+            )
         };
-        let mut db = lock(&database);
-        db.read(selection, state, zone, source.busy_timeout)
+        let current = lock(&self.databases).get(path).cloned();
+        let database = match current {
+            Some(database) => database,
+            None => self.connect(path, state, None)?,
+        };
+        let mut db = lock_before(&database, deadline).ok_or_else(busy)?;
+        if !db.serves(&state) {
+            // Another file at the path: a new connection (the old one closes; this
+            // addon's descriptors park, see io::db::locking).
+            drop(db);
+            let replacement = self.connect(path, state, Some(&database))?;
+            return self
+                .read_on(&replacement, deadline, selection, state, zone)
+                .ok_or_else(busy)?;
+        }
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        db.read(selection, state, zone, left)
+    }
+
+    /// Reads `selection` on `database`, waiting for it until `deadline`.
+    fn read_on(
+        &self,
+        database: &Mutex<Database>,
+        deadline: std::time::Instant,
+        selection: &Selection<'_>,
+        state: FileState,
+        zone: Zone,
+    ) -> Option<Result<Arc<Vec<TaskData>>>> {
+        let mut db = lock_before(database, deadline)?;
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        Some(db.read(selection, state, zone, left))
+    }
+
+    /// A connection to `path`, now `state`, in place of `stale` (or of none).
+    fn connect(
+        &self,
+        path: &Path,
+        state: FileState,
+        stale: Option<&Arc<Mutex<Database>>>,
+    ) -> Result<Arc<Mutex<Database>>> {
+        let mut databases = lock(&self.databases);
+        if let Some(current) = databases.get(path) {
+            // Another call may have connected meanwhile.
+            if stale.is_none_or(|s| !Arc::ptr_eq(s, current)) {
+                return Ok(Arc::clone(current));
+            }
+        }
+        let database = Arc::new(Mutex::new(Database::open(path, state)?));
+        databases.insert(path.to_path_buf(), Arc::clone(&database));
+        Ok(database)
     }
 
     /// The user-data root with links resolved, remembered once it exists.
