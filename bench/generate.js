@@ -12,9 +12,9 @@ const fs = require('node:fs')
 const path = require('node:path')
 const Database = require('better-sqlite3')
 
-const SCHEMA = fs.readFileSync(path.join(__dirname, '..', '__test__', 'fixtures', 'aipm-schema.sql'), 'utf8')
+const SCHEMA = fs.readFileSync(path.join(__dirname, '..', 'src', 'sample', 'schema.sql'), 'utf8')
 /** Bump when the generated shape changes, so cached databases are rebuilt. */
-const GENERATOR_VERSION = 1
+const GENERATOR_VERSION = 2
 const DATA_DIR = path.join(__dirname, '.data')
 
 /** Projects and their share of the tasks: the first is the one the benchmark queries. */

@@ -183,7 +183,8 @@ function evaluate(task, allRows) {
   if (locksHeld) mark(parseDbTime(task[T.firstLock]), EXECUTE_TASK)
   const hasTimeline = current >= 0
 
-  const running = cls === 'running' || (cls === 'rework' && (entered === 'rework' ? locksHeld || hasTimeline : locksHeld))
+  // REWORK runs only with evidence of a run: in the database that is locks held (history rows are not).
+  const running = cls === 'running' || (cls === 'rework' && locksHeld)
   let source = 'status'
   if (hasTimeline) source = 'history'
   else if (running) {

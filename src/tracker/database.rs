@@ -6,33 +6,36 @@
 //! database file and its `-wal` are as they were and had been still when last
 //! read), nothing is read. After a change, one read transaction reads:
 //!
-//! * the task rows asked for, and the tasks of other projects sharing their ids;
-//! * `change_history` rows past the highest key seen (the table only grows
-//!   as writers use it), added to the tasks they are about;
-//! * per task asked for, the count and highest key of its rows — what tells a
-//!   deletion (or anything else a row-by-row append cannot explain): such a
-//!   task's rows are read again whole, as are a task's first;
-//! * the locks of the tasks asked for; recorded events like history.
+//! * the task rows asked for — each with the count and highest key of its
+//!   history rows and recorded events (index lookups) — and the tasks of other
+//!   projects sharing their ids;
+//! * `change_history` rows past the highest key seen (the table only grows as
+//!   its writers use it), added to the tasks they are about; a task whose rows
+//!   the count and key do not account for (rows deleted) is read again whole,
+//!   as is a task's first read;
+//! * recorded events the same way;
+//! * the project's locks, when `file_locks` changed (its count or highest rowid).
 //!
 //! A schema change or a VACUUM (`PRAGMA schema_version`) drops everything; a
 //! database file replaced on disk gets a new [`Database`] (see the tracker).
 //! So an answer is never staler than a full read of the same snapshot.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::bounded::Bounded;
+use crate::decision::logs_wanted_from;
 use crate::error::Result;
 use crate::evidence::history::HistoryRow;
 use crate::evidence::recorded::{split_runs, RecordedEvent, RecordedRun};
 use crate::evidence::{HeldLocks, OtherTask, TaskRow};
 use crate::io::db::connection::{self, ReadConnection};
-use crate::io::db::read::{self, Interner, RawEvent, RawHistory, RawTask, Selection};
+use crate::io::db::read::{self, Interner, RawEvent, RawHistory, RawTask, Selection, TaskLocks};
 use crate::io::db::schema::Schema;
 use crate::io::file_state::FileState;
-use crate::time::Zone;
+use crate::time::{Instant, Zone};
 
 /// History rows kept at most, over all tasks (about 90 bytes each).
 const HISTORY_ROWS_KEPT: usize = 500_000;
@@ -40,16 +43,21 @@ const HISTORY_ROWS_KEPT: usize = 500_000;
 const EVENTS_KEPT: usize = 200_000;
 /// Tasks of remembered selections kept at most.
 const SELECTION_TASKS_KEPT: usize = 50_000;
+/// Projects whose locks are kept.
+const LOCK_PROJECTS_KEPT: usize = 64;
 
 /// Everything the database says about one task.
 #[derive(Clone, Debug)]
 pub struct TaskData {
-    pub task: TaskRow,
-    pub others: Vec<OtherTask>,
+    pub task: Arc<TaskRow>,
+    pub others: Arc<Vec<OtherTask>>,
     /// Every row about the task id (any project), oldest first.
     pub history: Arc<Vec<HistoryRow>>,
     pub locks: Option<HeldLocks>,
     pub recorded: Arc<Vec<RecordedRun>>,
+    /// Worker logs launched from this time on may be the current attempt's
+    /// (`None`: only the newest may be): [`logs_wanted_from`], decided once per snapshot.
+    pub logs_from: Option<Instant>,
     /// What identifies this evidence: the same stamp, the same evidence.
     pub stamp: DataStamp,
 }
@@ -57,8 +65,8 @@ pub struct TaskData {
 /// A cheap fingerprint of a task's database evidence.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DataStamp {
-    task: TaskRow,
-    others: Vec<OtherTask>,
+    task: Arc<TaskRow>,
+    others: Arc<Vec<OtherTask>>,
     history: (usize, i64),
     locks: Option<HeldLocks>,
     recorded: (usize, i64),
@@ -83,6 +91,12 @@ impl<T> Default for Rows<T> {
             count: 0,
             max_key: 0,
         }
+    }
+}
+
+impl<T> Rows<T> {
+    fn tally(&self) -> (i64, i64) {
+        (self.count, self.max_key)
     }
 }
 
@@ -125,24 +139,51 @@ impl Files {
     }
 }
 
+/// What the last read saw.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    data_version: i64,
+    files: Files,
+    /// The files had been still for a while: a later commit would have moved them.
+    settled: bool,
+}
+
+/// Locks by task, of the projects read since `file_locks` last changed.
+#[derive(Default)]
+struct Locks {
+    signature: Option<(i64, i64)>,
+    by_project: HashMap<String, Arc<HashMap<String, HeldLocks>>>,
+}
+
+/// The caches a read transaction looks at.
+struct Held<'a> {
+    history: &'a Bounded<String, Rows<HistoryRow>>,
+    history_seen: Option<i64>,
+    events: &'a Bounded<(String, String), Events>,
+    events_seen: Option<i64>,
+    locks: &'a Locks,
+}
+
 /// One database file's connection and everything read through it.
 pub struct Database {
     path: PathBuf,
     wal_path: PathBuf,
     reader: ReadConnection,
     /// The file the connection was opened on.
-    pub opened_on: FileState,
+    opened_on: FileState,
     busy_timeout: Option<Duration>,
     zone: Option<Zone>,
-    schema: Option<(i64, Schema)>,
-    /// `data_version` and the files at the last read, and whether the files had been still then.
-    seen: Option<(i64, Files, bool)>,
+    schema: Option<(i64, Arc<Schema>)>,
+    seen: Option<Seen>,
     interner: Interner,
+    /// History rows by task id (every project's: their rows mix).
     history: Bounded<String, Rows<HistoryRow>>,
-    history_seen: i64,
+    /// The highest `change_history` key read; `None` before the first read.
+    history_seen: Option<i64>,
     /// Recorded events by (project, task).
     events: Bounded<(String, String), Events>,
-    events_seen: i64,
+    events_seen: Option<i64>,
+    locks: Locks,
     selections: Bounded<SelectionKey, Snapshot>,
     /// Read transactions run (for tests and the benchmark).
     pub reads: u64,
@@ -153,19 +194,19 @@ pub struct Database {
 struct Fetched {
     tasks: Vec<RawTask>,
     others: Vec<(String, OtherTask)>,
+    /// The project's locks, when `file_locks` changed (or were not held).
+    locks: Option<((i64, i64), Vec<TaskLocks>)>,
     history_max: i64,
     history_new: Vec<RawHistory>,
-    history_full: Vec<RawHistory>,
-    history_full_ids: Vec<String>,
+    /// Tasks read whole, and their rows.
+    history_whole: Vec<String>,
+    history_rows: Vec<RawHistory>,
     history_reset: bool,
-    history_tally: HashMap<String, (i64, i64)>,
-    locks: Vec<(String, i64, Option<String>)>,
     events_max: i64,
     events_new: Vec<RawEvent>,
-    events_full: Vec<RawEvent>,
-    events_full_ids: Vec<String>,
+    events_whole: Vec<String>,
+    events_rows: Vec<RawEvent>,
     events_reset: bool,
-    events_tally: HashMap<String, (i64, i64)>,
 }
 
 impl Database {
@@ -182,9 +223,10 @@ impl Database {
             seen: None,
             interner: Interner::default(),
             history: Bounded::new(HISTORY_ROWS_KEPT),
-            history_seen: 0,
+            history_seen: None,
             events: Bounded::new(EVENTS_KEPT),
-            events_seen: 0,
+            events_seen: None,
+            locks: Locks::default(),
             selections: Bounded::new(SELECTION_TASKS_KEPT),
             reads: 0,
         })
@@ -208,6 +250,8 @@ impl Database {
             self.forget_all();
             self.zone = Some(zone);
         }
+        // Whole milliseconds: a timeout that moves by microseconds need not be set again.
+        let busy_timeout = Duration::from_millis(busy_timeout.as_millis() as u64);
         if self.busy_timeout != Some(busy_timeout) {
             connection::set_busy_timeout(&self.reader.conn, busy_timeout, &self.path)?;
             self.busy_timeout = Some(busy_timeout);
@@ -217,11 +261,10 @@ impl Database {
             db: state,
             wal: FileState::of(&self.wal_path),
         };
-        if let Some((_, seen_files, true)) = &self.seen {
-            if *seen_files == files {
-                if let Some(snapshot) = self.selections.get(&key) {
-                    return Ok(Arc::clone(snapshot));
-                }
+        if let Some(seen) = self.seen.filter(|s| s.settled && s.files == files) {
+            let _ = seen;
+            if let Some(snapshot) = self.selections.get(&key) {
+                return Ok(Arc::clone(snapshot));
             }
         }
         let fetched = match self.fetch(selection, &key) {
@@ -234,61 +277,62 @@ impl Database {
             other => other?,
         };
         let settled = files.settled(SystemTime::now());
-        match fetched {
-            (data_version, None) => {
-                self.seen = Some((data_version, files, settled));
-                let snapshot = self.selections.get(&key).cloned().unwrap_or_default();
-                Ok(snapshot)
-            }
-            (data_version, Some(fetched)) => {
-                if self.seen.is_none_or(|(seen, _, _)| seen != data_version) {
-                    // Any commit may touch any selection's task rows.
-                    self.selections.clear();
-                }
-                let snapshot = self.apply(fetched, selection.project_id, zone);
-                self.seen = Some((data_version, files, settled));
-                self.selections
-                    .insert(key, Arc::clone(&snapshot), snapshot.len().max(1));
-                Ok(snapshot)
-            }
+        let (data_version, fetched) = fetched;
+        let changed = self.seen.is_none_or(|s| s.data_version != data_version);
+        self.seen = Some(Seen {
+            data_version,
+            files,
+            settled,
+        });
+        let Some(fetched) = fetched else {
+            return Ok(self.selections.get(&key).cloned().unwrap_or_default());
+        };
+        if changed {
+            // Any commit may touch any selection's task rows.
+            self.selections.clear();
         }
+        let snapshot = self.apply(fetched, selection.project_id, zone);
+        self.selections
+            .insert(key, Arc::clone(&snapshot), snapshot.len().max(1));
+        Ok(snapshot)
     }
 
-    /// One read transaction: `data_version`, then — unless nothing changed and
+    /// One read transaction: the versions, then — unless nothing changed and
     /// the selection is remembered — what changed.
     fn fetch(&mut self, selection: &Selection<'_>, key: &SelectionKey) -> Result<(i64, Option<Fetched>)> {
         self.reads += 1;
         let path = self.path.clone();
         let conn = &self.reader.conn;
         let schema_slot = &mut self.schema;
-        let seen = self.seen.map(|(v, _, _)| v);
+        let seen = self.seen.map(|s| s.data_version);
         let remembered = self.selections.contains(key);
-        let caches = (&self.history, self.history_seen, &self.events, self.events_seen);
+        let held = Held {
+            history: &self.history,
+            history_seen: self.history_seen,
+            events: &self.events,
+            events_seen: self.events_seen,
+            locks: &self.locks,
+        };
         let mut schema_changed = false;
         let result = read::in_read_transaction(conn, &path, |conn| {
-            let data_version = read::data_version(conn)?;
-            let version = read::schema_version(conn)?;
+            let (data_version, version) = read::versions(conn)?;
             let schema = match schema_slot {
-                Some((v, schema)) if *v == version => schema.clone(),
+                Some((v, schema)) if *v == version => Arc::clone(schema),
                 _ => {
                     let probed = match Schema::probe(conn)? {
                         Ok(schema) => schema,
                         Err(e) => return Ok(Err(e)),
                     };
                     schema_changed = schema_slot.is_some();
-                    *schema_slot = Some((version, probed.clone()));
+                    let probed = Arc::new(probed);
+                    *schema_slot = Some((version, Arc::clone(&probed)));
                     probed
                 }
             };
             if !schema_changed && seen == Some(data_version) && remembered {
                 return Ok(Ok((data_version, None)));
             }
-            let fetched = fetch_changes(
-                conn,
-                &schema,
-                selection,
-                if schema_changed { None } else { Some(caches) },
-            )?;
+            let fetched = fetch_changes(conn, &schema, selection, (!schema_changed).then_some(held))?;
             Ok(Ok((data_version, Some(fetched))))
         });
         if schema_changed {
@@ -309,24 +353,25 @@ impl Database {
         // New rows, onto the tasks already held (the others are read whole when asked for).
         for raw in f.history_new {
             let key = raw.key();
-            if let Some(rows) = self.history.get_mut(raw.entity_id()) {
-                let id = raw.entity_id().to_owned();
-                let row = raw.into_row(zone, &mut self.interner);
-                Arc::make_mut(&mut rows.rows).push(row);
+            let id = raw.entity_id().to_owned();
+            if let Some(rows) = self.history.get_mut(&id) {
+                Arc::make_mut(&mut rows.rows).push(raw.into_row(zone, &mut self.interner));
                 rows.count += 1;
                 rows.max_key = rows.max_key.max(key);
                 let weight = rows.rows.len().max(1);
                 self.history.reweigh(&id, weight);
             }
         }
-        let mut full: HashMap<String, Vec<HistoryRow>> =
-            f.history_full_ids.iter().map(|id| (id.clone(), Vec::new())).collect();
-        for raw in f.history_full {
-            let id = raw.entity_id().to_owned();
-            full.entry(id).or_default().push(raw.into_row(zone, &mut self.interner));
+        let mut whole: HashMap<String, Vec<HistoryRow>> =
+            f.history_whole.into_iter().map(|id| (id, Vec::new())).collect();
+        for raw in f.history_rows {
+            if let Some(rows) = whole.get_mut(raw.entity_id()) {
+                rows.push(raw.into_row(zone, &mut self.interner));
+            }
         }
-        for (id, rows) in full {
-            let (count, max_key) = f.history_tally.get(&id).copied().unwrap_or((0, 0));
+        let tally_of: HashMap<&str, &RawTask> = f.tasks.iter().map(|t| (t.id(), t)).collect();
+        for (id, rows) in whole {
+            let (count, max_key) = tally_of.get(id.as_str()).map_or((0, 0), |t| t.history_tally());
             let weight = rows.len().max(1);
             self.history.insert(
                 id,
@@ -338,7 +383,7 @@ impl Database {
                 weight,
             );
         }
-        self.history_seen = f.history_max;
+        self.history_seen = Some(f.history_max);
 
         for raw in f.events_new {
             let key = raw.key();
@@ -355,15 +400,15 @@ impl Database {
                 self.events.reweigh(&task, weight);
             }
         }
-        let mut full: HashMap<String, Vec<RecordedEvent>> =
-            f.events_full_ids.iter().map(|id| (id.clone(), Vec::new())).collect();
-        for raw in f.events_full {
-            let task = raw.task().1.to_owned();
-            let event = raw.into_event(zone);
-            full.entry(task).or_default().extend(event);
+        let mut whole: HashMap<String, Vec<RecordedEvent>> =
+            f.events_whole.into_iter().map(|id| (id, Vec::new())).collect();
+        for raw in f.events_rows {
+            if let Some(events) = whole.get_mut(raw.task().1) {
+                events.extend(raw.into_event(zone));
+            }
         }
-        for (task, events) in full {
-            let (count, max_key) = f.events_tally.get(&task).copied().unwrap_or((0, 0));
+        for (task, events) in whole {
+            let (count, max_key) = tally_of.get(task.as_str()).map_or((0, 0), |t| t.events_tally());
             let runs = Arc::new(split_runs(&events));
             let weight = events.len().max(1);
             let rows = Rows {
@@ -374,40 +419,53 @@ impl Database {
             self.events
                 .insert((project_id.to_owned(), task), Events { rows, runs }, weight);
         }
-        self.events_seen = f.events_max;
+        self.events_seen = Some(f.events_max);
+
+        if let Some((signature, rows)) = f.locks {
+            if self.locks.signature != Some(signature) || self.locks.by_project.len() >= LOCK_PROJECTS_KEPT {
+                self.locks = Locks {
+                    signature: Some(signature),
+                    by_project: HashMap::new(),
+                };
+            }
+            let map = rows
+                .into_iter()
+                .map(|(task, count, at)| (task, read::held_locks(count, at, zone)))
+                .collect();
+            self.locks.by_project.insert(project_id.to_owned(), Arc::new(map));
+        }
+        let locks = self.locks.by_project.get(project_id).cloned().unwrap_or_default();
 
         let mut others: HashMap<String, Vec<OtherTask>> = HashMap::new();
         for (id, other) in f.others {
             others.entry(id).or_default().push(other);
         }
-        let locks: HashMap<String, HeldLocks> = f
-            .locks
-            .into_iter()
-            .map(|(id, count, at)| (id, read::held_locks(count, at, zone)))
-            .collect();
+        let none: Arc<Vec<OtherTask>> = Arc::default();
         let tasks: Vec<TaskData> = f
             .tasks
             .into_iter()
             .map(|raw| {
-                let task = raw.into_row(zone);
+                let task = Arc::new(raw.into_row(zone));
                 let history = self.history.get(&task.id).cloned().unwrap_or_default();
                 let events = self
                     .events
                     .get(&(task.project_id.clone(), task.id.clone()))
                     .cloned()
                     .unwrap_or_default();
-                let others = others.get(&task.id).cloned().unwrap_or_default();
+                let others = others.remove(&task.id).map_or_else(|| Arc::clone(&none), Arc::new);
                 let locks = locks.get(&task.id).copied();
                 let stamp = DataStamp {
-                    task: task.clone(),
-                    others: others.clone(),
+                    task: Arc::clone(&task),
+                    others: Arc::clone(&others),
                     history: (history.rows.len(), history.max_key),
                     locks,
                     recorded: (events.rows.rows.len(), events.rows.max_key),
                 };
+                let logs_from = logs_wanted_from(&task, &others, &history.rows);
                 TaskData {
                     task,
                     others,
+                    logs_from,
                     history: history.rows,
                     locks,
                     recorded: events.runs,
@@ -421,9 +479,10 @@ impl Database {
     fn forget_all(&mut self) {
         self.seen = None;
         self.history.clear();
-        self.history_seen = 0;
+        self.history_seen = None;
         self.events.clear();
-        self.events_seen = 0;
+        self.events_seen = None;
+        self.locks = Locks::default();
         self.selections.clear();
     }
 
@@ -433,137 +492,119 @@ impl Database {
     }
 }
 
-type Caches<'a> = (
-    &'a Bounded<String, Rows<HistoryRow>>,
-    i64,
-    &'a Bounded<(String, String), Events>,
-    i64,
-);
-
-/// What changed for `selection` since the caches were filled (everything, without caches).
+/// What changed for `selection` since `held` was filled (everything, without it).
 fn fetch_changes(
     conn: &rusqlite::Connection,
     schema: &Schema,
     selection: &Selection<'_>,
-    caches: Option<Caches<'_>>,
+    held: Option<Held<'_>>,
 ) -> rusqlite::Result<Fetched> {
     let mut f = Fetched {
         tasks: read::tasks(conn, schema, selection)?,
         ..Fetched::default()
     };
+    let project = selection.project_id;
+    let signatures = read::signatures(conn, schema)?;
+    // The project's locks, unless the table is as it was when they were read.
+    if let Some(signature) = signatures.locks {
+        let current = held
+            .as_ref()
+            .is_some_and(|h| h.locks.signature == Some(signature) && h.locks.by_project.contains_key(project));
+        if !current {
+            f.locks = Some((signature, read::project_locks(conn, schema, project)?));
+        }
+    }
     if f.tasks.is_empty() {
         return Ok(f);
     }
-    let ids: Vec<String> = f
+    let shared: Vec<String> = f
         .tasks
         .iter()
+        .filter(|t| t.shared())
         .map(|t| t.id().to_owned())
-        .collect::<HashSet<_>>()
-        .into_iter()
         .collect();
-    let ids_json = read::json_array(&ids);
-    let project = selection.project_id;
-    f.others = read::other_tasks(conn, schema, project, &ids_json)?;
-    f.locks = read::locks(conn, schema, project, &ids_json)?;
+    if !shared.is_empty() {
+        f.others = read::other_tasks(conn, schema, project, &read::json_array(&shared))?;
+    }
 
-    let (history, history_seen, events, events_seen) = match caches {
-        Some((h, hs, e, es)) => (Some(h), hs, Some(e), es),
-        None => (None, 0, None, 0),
-    };
-
-    // change_history
-    f.history_max = read::history_max(conn, schema)?;
-    f.history_reset = history.is_none() || f.history_max < history_seen;
-    let history_seen = if f.history_reset { 0 } else { history_seen };
+    // change_history: the rows past the highest key seen, and whole any task
+    // whose rows those and the ones held do not account for.
+    f.history_max = signatures.history_max;
+    let history_seen = held.as_ref().and_then(|h| h.history_seen);
+    // Nothing read yet, or rows deleted at the end: every task asked for is read whole.
+    f.history_reset = history_seen.is_none_or(|seen| f.history_max < seen);
+    let history_seen = history_seen.unwrap_or(0);
     if !f.history_reset && f.history_max > history_seen {
         f.history_new = read::history_after(conn, schema, history_seen)?;
     }
-    f.history_tally = read::history_tally(conn, schema, &ids_json)?
-        .into_iter()
-        .map(|(id, c, m)| (id, (c, m)))
-        .collect();
-    let mut added: HashMap<&str, (i64, i64)> = HashMap::new();
-    for raw in &f.history_new {
-        let e = added.entry(raw.entity_id()).or_default();
-        e.0 += 1;
-        e.1 = e.1.max(raw.key());
-    }
-    f.history_full_ids = ids
-        .iter()
-        .filter(|id| {
-            let held = history
-                .filter(|_| !f.history_reset)
-                .and_then(|h| h.peek(id.as_str()))
-                .map(|r| (r.count, r.max_key));
-            let tally = f.history_tally.get(id.as_str()).copied().unwrap_or((0, 0));
-            match held {
-                None => true,
-                Some((count, max_key)) => {
-                    let (n, m) = added.get(id.as_str()).copied().unwrap_or((0, 0));
-                    (count + n, max_key.max(m)) != tally
-                }
-            }
-        })
-        .cloned()
-        .collect();
-    if !f.history_full_ids.is_empty() {
-        f.history_full = read::history_of(conn, schema, &read::json_array(&f.history_full_ids), f.history_max)?;
-        // Rows of those tasks among the new ones are in the full read already.
-        let full: HashSet<&str> = f.history_full_ids.iter().map(String::as_str).collect();
-        f.history_new.retain(|r| !full.contains(r.entity_id()));
+    let history = held.as_ref().filter(|_| !f.history_reset).map(|h| h.history);
+    f.history_whole = unaccounted(
+        &f.tasks,
+        |t| t.history_tally(),
+        |id| history.and_then(|h| h.peek(id)).map(Rows::tally),
+        f.history_new.iter().map(|r| (r.entity_id(), r.key())),
+    );
+    if !f.history_whole.is_empty() {
+        f.history_rows = read::history_of(conn, schema, &read::json_array(&f.history_whole), f.history_max)?;
     }
 
-    // task_step_events
+    // task_step_events, the same way.
     if schema.step_events.is_some() {
-        f.events_max = read::events_max(conn, schema)?;
-        f.events_reset = events.is_none() || f.events_max < events_seen;
-        let events_seen = if f.events_reset { 0 } else { events_seen };
+        f.events_max = signatures.events_max;
+        let events_seen = held.as_ref().and_then(|h| h.events_seen);
+        f.events_reset = events_seen.is_none_or(|seen| f.events_max < seen);
+        let events_seen = events_seen.unwrap_or(0);
         if !f.events_reset && f.events_max > events_seen {
             f.events_new = read::events_after(conn, schema, events_seen)?;
         }
-        f.events_tally = read::events_tally(conn, schema, project, &ids_json)?
-            .into_iter()
-            .map(|(id, c, m)| (id, (c, m)))
-            .collect();
-        let mut added: HashMap<&str, (i64, i64)> = HashMap::new();
-        for raw in f.events_new.iter().filter(|r| r.task().0 == project) {
-            let e = added.entry(raw.task().1).or_default();
-            e.0 += 1;
-            e.1 = e.1.max(raw.key());
-        }
-        f.events_full_ids = ids
+        let events = held.as_ref().filter(|_| !f.events_reset).map(|h| h.events);
+        let ours = f
+            .events_new
             .iter()
-            .filter(|id| {
-                let key = (project.to_owned(), (*id).clone());
-                let held = events
-                    .filter(|_| !f.events_reset)
-                    .and_then(|e| e.peek(&key))
-                    .map(|e| (e.rows.count, e.rows.max_key));
-                let tally = f.events_tally.get(id.as_str()).copied().unwrap_or((0, 0));
-                match held {
-                    None => true,
-                    Some((count, max_key)) => {
-                        let (n, m) = added.get(id.as_str()).copied().unwrap_or((0, 0));
-                        (count + n, max_key.max(m)) != tally
-                    }
-                }
-            })
-            .cloned()
-            .collect();
-        if !f.events_full_ids.is_empty() {
-            f.events_full = read::events_of(
-                conn,
-                schema,
-                project,
-                &read::json_array(&f.events_full_ids),
-                f.events_max,
-            )?;
-            let full: HashSet<&str> = f.events_full_ids.iter().map(String::as_str).collect();
-            f.events_new
-                .retain(|r| !(r.task().0 == project && full.contains(r.task().1)));
+            .filter(|r| r.task().0 == project)
+            .map(|r| (r.task().1, r.key()));
+        f.events_whole = unaccounted(
+            &f.tasks,
+            |t| t.events_tally(),
+            |id| {
+                events
+                    .and_then(|e| e.peek(&(project.to_owned(), id.to_owned())))
+                    .map(|e| e.rows.tally())
+            },
+            ours,
+        );
+        if !f.events_whole.is_empty() {
+            f.events_rows = read::events_of(conn, schema, project, &read::json_array(&f.events_whole), f.events_max)?;
         }
     }
     Ok(f)
+}
+
+/// The ids of `tasks` whose rows, as held plus `new` (id, key) rows, do not
+/// make the count and highest key the database gave: to be read whole.
+fn unaccounted<'a>(
+    tasks: &[RawTask],
+    tally: impl Fn(&RawTask) -> (i64, i64),
+    held: impl Fn(&str) -> Option<(i64, i64)>,
+    new: impl Iterator<Item = (&'a str, i64)>,
+) -> Vec<String> {
+    let mut added: HashMap<&str, (i64, i64)> = HashMap::new();
+    for (id, key) in new {
+        let e = added.entry(id).or_default();
+        e.0 += 1;
+        e.1 = e.1.max(key);
+    }
+    tasks
+        .iter()
+        .filter(|t| match held(t.id()) {
+            None => true,
+            Some((count, max_key)) => {
+                let (n, m) = added.get(t.id()).copied().unwrap_or((0, 0));
+                (count + n, max_key.max(m)) != tally(t)
+            }
+        })
+        .map(|t| t.id().to_owned())
+        .collect()
 }
 
 fn suffixed(path: &Path, suffix: &str) -> PathBuf {
@@ -583,8 +624,11 @@ mod tests {
     }
 
     fn count(event: rusqlite::trace::TraceEvent<'_>) {
-        if let rusqlite::trace::TraceEvent::Stmt(..) = event {
-            STATEMENTS.with(|c| c.set(c.get() + 1));
+        // Table-valued pragmas show as nested statements (`-- PRAGMA …`): not counted.
+        if let rusqlite::trace::TraceEvent::Stmt(_, sql) = event {
+            if !sql.starts_with("--") {
+                STATEMENTS.with(|c| c.set(c.get() + 1));
+            }
         }
     }
 

@@ -17,7 +17,7 @@ use std::time::Duration;
 use self::bounded::Bounded;
 use self::database::{DataStamp, Database, TaskData};
 use self::logs::LogStore;
-use crate::decision::{decide, logs_wanted_from, Decision};
+use crate::decision::{decide, Decision};
 use crate::error::{Error, Result};
 use crate::evidence::review_log::ReviewLog;
 use crate::evidence::{TaskEvidence, TaskRow, WorkerLogRun};
@@ -82,7 +82,7 @@ pub struct StatsFilter {
 /// A task and its decided state.
 #[derive(Clone, Debug)]
 pub struct Evaluated {
-    pub task: TaskRow,
+    pub task: Arc<TaskRow>,
     pub decision: Arc<Decision>,
 }
 
@@ -365,7 +365,7 @@ impl StepTracker {
             let task = &data.task;
             let (worker_logs, review) = match &root {
                 Some(root) => {
-                    let from = logs_wanted_from(task, &data.others, &data.history);
+                    let from = data.logs_from;
                     let files = worker_log_files(&mut logs, root, task, zone);
                     let newest = files.len().saturating_sub(1);
                     let wanted = files
@@ -401,7 +401,7 @@ impl StepTracker {
                 })
             });
             out.push(Evaluated {
-                task: task.clone(),
+                task: Arc::clone(task),
                 decision,
             });
         }

@@ -46,7 +46,7 @@ pub enum Tick {
 
 /// What was last reported about a task.
 struct Reported {
-    task: TaskRow,
+    task: Arc<TaskRow>,
     decision: Arc<Decision>,
     info: ExecutionStepInfo,
 }

@@ -25,18 +25,22 @@ pub struct ReadConnection {
 
 /// What the database at `path` is now, or a clear error if there is no such file.
 pub fn database_state(path: &Path) -> Result<FileState> {
-    let missing = || Error::new(ErrorCode::DbNotFound, format!("database not found: {}", path.display()));
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.is_file() => FileState::of(path).ok_or_else(missing),
-        Ok(_) => Err(Error::new(
+    match FileState::of(path) {
+        Some(state) if !state.is_dir => Ok(state),
+        Some(_) => Err(Error::new(
             ErrorCode::DbNotFound,
             format!("database path is not a file: {}", path.display()),
         )),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(missing()),
-        Err(e) => Err(Error::new(
-            ErrorCode::DbIo,
-            format!("cannot access database {}: {e}", path.display()),
-        )),
+        None => match std::fs::metadata(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::new(
+                ErrorCode::DbIo,
+                format!("cannot access database {}: {e}", path.display()),
+            )),
+            _ => Err(Error::new(
+                ErrorCode::DbNotFound,
+                format!("database not found: {}", path.display()),
+            )),
+        },
     }
 }
 

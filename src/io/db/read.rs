@@ -41,16 +41,12 @@ pub fn in_read_transaction<T>(
     }
 }
 
-/// `PRAGMA data_version`: on this connection, it moves whenever another
-/// connection commits (WAL or rollback journal).
-pub fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))
-}
-
-/// `PRAGMA schema_version`: moves with every schema change and every VACUUM.
-pub fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {
-    conn.prepare_cached("PRAGMA schema_version")?
-        .query_row([], |r| r.get(0))
+/// `PRAGMA data_version` — on this connection, it moves whenever another
+/// connection commits (WAL or rollback journal) — and `PRAGMA schema_version`,
+/// which moves with every schema change and every VACUUM; one statement.
+pub fn versions(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
+    conn.prepare_cached("SELECT * FROM pragma_data_version, pragma_schema_version")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))
 }
 
 /// A `tasks` row as read.
@@ -65,6 +61,12 @@ pub struct RawTask {
     updated_at: Option<String>,
     reviewed_at: Option<String>,
     metadata: Option<String>,
+    /// Count and highest key of the task id's history rows.
+    history_tally: (i64, i64),
+    /// Count and highest key of the task's recorded events.
+    events_tally: (i64, i64),
+    /// Another project has a task with this id.
+    shared: bool,
 }
 
 /// A `change_history` row as read.
@@ -114,7 +116,7 @@ pub fn tasks(conn: &Connection, schema: &Schema, selection: &Selection<'_>) -> r
     let Some(sql) = schema.tasks_query(filter) else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     bind(
         &mut stmt,
         &[
@@ -135,6 +137,9 @@ pub fn tasks(conn: &Connection, schema: &Schema, selection: &Selection<'_>) -> r
             updated_at: text(row, 6)?,
             reviewed_at: text(row, 7)?,
             metadata: text(row, 8)?,
+            history_tally: (integer(row, 9)?, integer(row, 10)?),
+            events_tally: (integer(row, 11)?, integer(row, 12)?),
+            shared: integer(row, 13)? != 0,
         })
     })
 }
@@ -146,7 +151,7 @@ pub fn other_tasks(
     project_id: &str,
     ids: &str,
 ) -> rusqlite::Result<Vec<(String, OtherTask)>> {
-    let mut stmt = conn.prepare_cached(&schema.other_tasks_query())?;
+    let mut stmt = conn.prepare_cached(schema.other_tasks_query())?;
     bind(&mut stmt, &[(":project", &project_id), (":ids", &ids)])?;
     collect(stmt, |row| {
         Ok((
@@ -165,7 +170,7 @@ pub fn history_of(conn: &Connection, schema: &Schema, ids: &str, upto: i64) -> r
     let Some(sql) = schema.history_of_query() else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, &[(":ids", &ids), (":upto", &upto)])?;
     collect(stmt, raw_history)
 }
@@ -175,38 +180,42 @@ pub fn history_after(conn: &Connection, schema: &Schema, after: i64) -> rusqlite
     let Some(sql) = schema.history_after_query() else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, &[(":after", &after)])?;
     collect(stmt, raw_history)
 }
 
-/// (task id, row count, highest key) of the task ids `ids`.
-pub fn history_tally(conn: &Connection, schema: &Schema, ids: &str) -> rusqlite::Result<Vec<(String, i64, i64)>> {
-    let Some(sql) = schema.history_tally_query() else {
-        return Ok(Vec::new());
-    };
-    tally(conn, &sql, &[(":ids", &ids)])
+/// What [`Schema::signatures_query`] gives.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Signatures {
+    pub history_max: i64,
+    pub events_max: i64,
+    /// `file_locks`' (row count, highest rowid); `None` without the table.
+    pub locks: Option<(i64, i64)>,
 }
 
-/// The highest key of `change_history` (0 when empty or missing).
-pub fn history_max(conn: &Connection, schema: &Schema) -> rusqlite::Result<i64> {
-    schema
-        .history_max_query()
-        .map_or(Ok(0), |sql| conn.prepare_cached(&sql)?.query_row([], |r| integer(r, 0)))
+/// The table-wide signatures ([`Schema::signatures_query`]).
+pub fn signatures(conn: &Connection, schema: &Schema) -> rusqlite::Result<Signatures> {
+    conn.prepare_cached(schema.signatures_query())?.query_row([], |r| {
+        let locks = (integer(r, 2)?, integer(r, 3)?);
+        Ok(Signatures {
+            history_max: integer(r, 0)?,
+            events_max: integer(r, 1)?,
+            locks: (locks.0 >= 0).then_some(locks),
+        })
+    })
 }
 
-/// Locks held on the tasks `ids` of `project_id`: (task id, count, earliest lock time).
-pub fn locks(
-    conn: &Connection,
-    schema: &Schema,
-    project_id: &str,
-    ids: &str,
-) -> rusqlite::Result<Vec<(String, i64, Option<String>)>> {
-    let Some(sql) = schema.locks_query() else {
+/// The locks held on one task: (task id, count, earliest lock time).
+pub type TaskLocks = (String, i64, Option<String>);
+
+/// The locks held on `project_id`'s tasks.
+pub fn project_locks(conn: &Connection, schema: &Schema, project_id: &str) -> rusqlite::Result<Vec<TaskLocks>> {
+    let Some(sql) = schema.project_locks_query() else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn.prepare_cached(&sql)?;
-    bind(&mut stmt, &[(":project", &project_id), (":ids", &ids)])?;
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, &[(":project", &project_id)])?;
     collect(stmt, |row| {
         Ok((text_or_empty(row, 0)?, integer(row, 1)?, text(row, 2)?))
     })
@@ -223,7 +232,7 @@ pub fn events_of(
     let Some(sql) = schema.events_of_query() else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     bind(
         &mut stmt,
         &[(":project", &project_id), (":ids", &ids), (":upto", &upto)],
@@ -236,29 +245,9 @@ pub fn events_after(conn: &Connection, schema: &Schema, after: i64) -> rusqlite:
     let Some(sql) = schema.events_after_query() else {
         return Ok(Vec::new());
     };
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.prepare_cached(sql)?;
     bind(&mut stmt, &[(":after", &after)])?;
     collect(stmt, raw_event)
-}
-
-/// (task id, event count, highest key) of the tasks `ids` of `project_id`.
-pub fn events_tally(
-    conn: &Connection,
-    schema: &Schema,
-    project_id: &str,
-    ids: &str,
-) -> rusqlite::Result<Vec<(String, i64, i64)>> {
-    let Some(sql) = schema.events_tally_query() else {
-        return Ok(Vec::new());
-    };
-    tally(conn, &sql, &[(":project", &project_id), (":ids", &ids)])
-}
-
-/// The highest key of the recorded events (0 when empty or missing).
-pub fn events_max(conn: &Connection, schema: &Schema) -> rusqlite::Result<i64> {
-    schema
-        .events_max_query()
-        .map_or(Ok(0), |sql| conn.prepare_cached(&sql)?.query_row([], |r| integer(r, 0)))
 }
 
 fn raw_history(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawHistory> {
@@ -284,14 +273,6 @@ fn raw_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
         event: text_or_empty(row, 4)?,
         detail: text(row, 5)?,
         recorded_at: text(row, 6)?,
-    })
-}
-
-fn tally(conn: &Connection, sql: &str, params: &[(&str, &dyn ToSql)]) -> rusqlite::Result<Vec<(String, i64, i64)>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    bind(&mut stmt, params)?;
-    collect(stmt, |row| {
-        Ok((text_or_empty(row, 0)?, integer(row, 1)?, integer(row, 2)?))
     })
 }
 
@@ -342,6 +323,21 @@ impl Interner {
 impl RawTask {
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Count and highest key of the task id's history rows.
+    pub fn history_tally(&self) -> (i64, i64) {
+        self.history_tally
+    }
+
+    /// Count and highest key of the task's recorded events.
+    pub fn events_tally(&self) -> (i64, i64) {
+        self.events_tally
+    }
+
+    /// Whether another project has a task with this id.
+    pub fn shared(&self) -> bool {
+        self.shared
     }
 
     pub fn into_row(self, zone: Zone) -> TaskRow {

@@ -4,6 +4,8 @@
 //! the fixed identifiers below are ever put into SQL text; values are bound
 //! (lists of ids as one JSON array).
 
+use std::sync::Arc;
+
 use rusqlite::Connection;
 
 use crate::error::{Error, ErrorCode};
@@ -52,6 +54,22 @@ pub struct Schema {
     pub change_history: Option<Columns>,
     pub file_locks: Option<Columns>,
     pub step_events: Option<Columns>,
+    /// The queries below, built once from the columns.
+    queries: Arc<Queries>,
+}
+
+/// The SQL text of every query, for one schema.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Queries {
+    /// By [`TaskFilter::index`].
+    tasks: [Option<String>; 8],
+    other_tasks: String,
+    history_of: Option<String>,
+    history_after: Option<String>,
+    signatures: String,
+    project_locks: Option<String>,
+    events_of: Option<String>,
+    events_after: Option<String>,
 }
 
 /// Which tasks of a project to read.
@@ -60,6 +78,30 @@ pub struct TaskFilter {
     pub ids: bool,
     pub order: bool,
     pub statuses: bool,
+}
+
+impl TaskFilter {
+    const ALL: [TaskFilter; 8] = {
+        let mut all = [TaskFilter {
+            ids: false,
+            order: false,
+            statuses: false,
+        }; 8];
+        let mut i = 0;
+        while i < 8 {
+            all[i] = TaskFilter {
+                ids: i & 1 != 0,
+                order: i & 2 != 0,
+                statuses: i & 4 != 0,
+            };
+            i += 1;
+        }
+        all
+    };
+
+    fn index(self) -> usize {
+        usize::from(self.ids) | usize::from(self.order) << 1 | usize::from(self.statuses) << 2
+    }
 }
 
 impl Schema {
@@ -93,23 +135,101 @@ impl Schema {
             )));
         }
         let usable = |c: Columns, needed: &[&str]| c.has_all(needed).then_some(c);
-        Ok(Ok(Schema {
+        let mut schema = Schema {
             tasks,
             change_history: usable(history, &["entity_type", "entity_id", "field_name", "new_value"]),
             file_locks: usable(locks, &["task_id"]),
             step_events: usable(events, &["project_id", "task_id", "step", "event"]),
-        }))
+            queries: Arc::default(),
+        };
+        schema.queries = Arc::new(Queries {
+            tasks: TaskFilter::ALL.map(|f| schema.build_tasks_query(f)),
+            other_tasks: schema.build_other_tasks_query(),
+            history_of: schema.build_history_of_query(),
+            history_after: schema.build_history_after_query(),
+            signatures: schema.build_signatures_query(),
+            project_locks: schema.build_project_locks_query(),
+            events_of: schema.build_events_of_query(),
+            events_after: schema.build_events_after_query(),
+        });
+        Ok(Ok(schema))
     }
 
     /// The task rows of `:project` a filter selects, in [`super::read::RawTask`]'s
-    /// column order; `None` when it filters on a column this database lacks (nothing matches).
-    pub fn tasks_query(&self, filter: TaskFilter) -> Option<String> {
+    /// column order; `None` when it filters on a column this database lacks
+    /// (nothing matches). Each row carries the count and highest key of the
+    /// task's history rows and recorded events (index lookups): what tells rows
+    /// deleted from rows added.
+    pub fn tasks_query(&self, filter: TaskFilter) -> Option<&str> {
+        self.queries.tasks[filter.index()].as_deref()
+    }
+
+    /// Tasks of other projects with one of the ids `:ids`.
+    pub fn other_tasks_query(&self) -> &str {
+        &self.queries.other_tasks
+    }
+
+    /// Every row about the task ids `:ids` up to key `:upto`, oldest first.
+    pub fn history_of_query(&self) -> Option<&str> {
+        self.queries.history_of.as_deref()
+    }
+
+    /// Every task row added after key `:after`, oldest first. The key range
+    /// drives the search (`+entity_type` keeps SQLite off the entity index, which
+    /// would visit every task row): it costs the new rows, not the table.
+    pub fn history_after_query(&self) -> Option<&str> {
+        self.queries.history_after.as_deref()
+    }
+
+    /// The table-wide signatures in one statement: the highest key of
+    /// `change_history` and of the recorded events (0 when empty or missing),
+    /// and `file_locks`' row count and highest rowid (-1 without the table; its
+    /// rowids come from AUTOINCREMENT, so a new lock always raises the highest
+    /// and a released one lowers the count).
+    pub fn signatures_query(&self) -> &str {
+        &self.queries.signatures
+    }
+
+    /// The locks held on `:project`'s tasks: count and earliest time per task.
+    pub fn project_locks_query(&self) -> Option<&str> {
+        self.queries.project_locks.as_deref()
+    }
+
+    /// Recorded events of the tasks `:ids` of `:project` up to key `:upto`, in insertion order.
+    pub fn events_of_query(&self) -> Option<&str> {
+        self.queries.events_of.as_deref()
+    }
+
+    /// Recorded events added after key `:after` (every project).
+    pub fn events_after_query(&self) -> Option<&str> {
+        self.queries.events_after.as_deref()
+    }
+
+    fn build_tasks_query(&self, filter: TaskFilter) -> Option<String> {
         let t = &self.tasks;
         if filter.order && !t.has("order_id") {
             return None;
         }
+        let history_tally = match &self.change_history {
+            Some(h) => format!(
+                "(SELECT count(*) FROM change_history h WHERE h.entity_type = 'task' AND h.entity_id = tasks.id), \
+                 (SELECT coalesce(max(h.{key}), 0) FROM change_history h WHERE h.entity_type = 'task' AND h.entity_id = tasks.id)",
+                key = h.key()
+            ),
+            None => "0, 0".to_owned(),
+        };
+        let events_tally = match &self.step_events {
+            Some(e) => format!(
+                "(SELECT count(*) FROM {STEP_EVENTS_TABLE} e WHERE e.project_id = tasks.project_id AND e.task_id = tasks.id), \
+                 (SELECT coalesce(max(e.{key}), 0) FROM {STEP_EVENTS_TABLE} e WHERE e.project_id = tasks.project_id AND e.task_id = tasks.id)",
+                key = e.key()
+            ),
+            None => "0, 0".to_owned(),
+        };
+        let shared = "EXISTS (SELECT 1 FROM tasks o WHERE o.id = tasks.id AND o.project_id <> tasks.project_id)";
         let mut sql = format!(
-            "SELECT id, project_id, status, {}, {}, {}, {}, {}, {} FROM tasks WHERE project_id = :project",
+            "SELECT id, project_id, status, {}, {}, {}, {}, {}, {}, {history_tally}, {events_tally}, {shared} \
+             FROM tasks WHERE project_id = :project",
             t.or_null("order_id"),
             t.or_null("assignee"),
             t.or_null("started_at"),
@@ -129,8 +249,7 @@ impl Schema {
         Some(sql)
     }
 
-    /// Tasks of other projects with one of the ids `:ids`.
-    pub fn other_tasks_query(&self) -> String {
+    fn build_other_tasks_query(&self) -> String {
         format!(
             "SELECT id, project_id, status, {} FROM tasks \
              WHERE id IN (SELECT value FROM json_each(:ids)) AND project_id <> :project",
@@ -152,8 +271,7 @@ impl Schema {
         )
     }
 
-    /// Every row about the task ids `:ids` up to key `:upto`, oldest first.
-    pub fn history_of_query(&self) -> Option<String> {
+    fn build_history_of_query(&self) -> Option<String> {
         let h = self.change_history.as_ref()?;
         Some(format!(
             "{} AND entity_id IN (SELECT value FROM json_each(:ids)) AND {key} <= :upto ORDER BY {key}",
@@ -162,44 +280,38 @@ impl Schema {
         ))
     }
 
-    /// Every task row added after key `:after`, oldest first.
-    pub fn history_after_query(&self) -> Option<String> {
+    fn build_history_after_query(&self) -> Option<String> {
         let h = self.change_history.as_ref()?;
-        Some(format!(
-            "{} AND {key} > :after ORDER BY {key}",
-            Schema::history_select(h),
-            key = h.key()
-        ))
+        let select = Schema::history_select(h).replace("WHERE entity_type = 'task'", "WHERE +entity_type = 'task'");
+        Some(format!("{select} AND {key} > :after ORDER BY {key}", key = h.key()))
     }
 
-    /// How many rows each of the task ids `:ids` has, and their highest key:
-    /// what tells rows deleted from rows added.
-    pub fn history_tally_query(&self) -> Option<String> {
-        let h = self.change_history.as_ref()?;
-        Some(format!(
-            "SELECT entity_id, count(*), max({key}) FROM change_history \
-             WHERE entity_type = 'task' AND entity_id IN (SELECT value FROM json_each(:ids)) GROUP BY entity_id",
-            key = h.key()
-        ))
+    fn build_signatures_query(&self) -> String {
+        let max = |table: &str, c: Option<&Columns>| {
+            c.map_or("0".to_owned(), |c| {
+                format!("(SELECT coalesce(max({}), 0) FROM {table})", c.key())
+            })
+        };
+        let locks = match self.file_locks {
+            Some(_) => "(SELECT count(*) FROM file_locks), (SELECT coalesce(max(rowid), 0) FROM file_locks)",
+            None => "-1, -1",
+        };
+        format!(
+            "SELECT {}, {}, {locks}",
+            max("change_history", self.change_history.as_ref()),
+            max(STEP_EVENTS_TABLE, self.step_events.as_ref())
+        )
     }
 
-    /// The highest key in the table (0 when empty).
-    pub fn history_max_query(&self) -> Option<String> {
-        let h = self.change_history.as_ref()?;
-        Some(format!("SELECT coalesce(max({}), 0) FROM change_history", h.key()))
-    }
-
-    /// Locks held on the tasks `:ids` of `:project`: count and earliest time per task.
-    pub fn locks_query(&self) -> Option<String> {
+    fn build_project_locks_query(&self) -> Option<String> {
         let l = self.file_locks.as_ref()?;
         let project_filter = if l.has("project_id") {
-            " AND project_id = :project"
+            " WHERE project_id = :project"
         } else {
             ""
         };
         Some(format!(
-            "SELECT task_id, COUNT(*), MIN({}) FROM file_locks \
-             WHERE task_id IN (SELECT value FROM json_each(:ids)){project_filter} GROUP BY task_id",
+            "SELECT task_id, COUNT(*), MIN({}) FROM file_locks{project_filter} GROUP BY task_id",
             l.or_null("locked_at"),
         ))
     }
@@ -213,8 +325,7 @@ impl Schema {
         )
     }
 
-    /// Recorded events of the tasks `:ids` of `:project` up to key `:upto`, in insertion order.
-    pub fn events_of_query(&self) -> Option<String> {
+    fn build_events_of_query(&self) -> Option<String> {
         let e = self.step_events.as_ref()?;
         Some(format!(
             "{} WHERE project_id = :project AND task_id IN (SELECT value FROM json_each(:ids)) AND {key} <= :upto \
@@ -224,8 +335,7 @@ impl Schema {
         ))
     }
 
-    /// Recorded events added after key `:after` (every project).
-    pub fn events_after_query(&self) -> Option<String> {
+    fn build_events_after_query(&self) -> Option<String> {
         let e = self.step_events.as_ref()?;
         Some(format!(
             "{} WHERE {key} > :after ORDER BY {key}",
@@ -233,20 +343,61 @@ impl Schema {
             key = e.key()
         ))
     }
+}
 
-    /// Count and highest key of the recorded events of each task `:ids` of `:project`.
-    pub fn events_tally_query(&self) -> Option<String> {
-        let e = self.step_events.as_ref()?;
-        Some(format!(
-            "SELECT task_id, count(*), max({key}) FROM {STEP_EVENTS_TABLE} \
-             WHERE project_id = :project AND task_id IN (SELECT value FROM json_each(:ids)) GROUP BY task_id",
-            key = e.key()
-        ))
-    }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    /// The highest key of the recorded events (0 when empty).
-    pub fn events_max_query(&self) -> Option<String> {
-        let e = self.step_events.as_ref()?;
-        Some(format!("SELECT coalesce(max({}), 0) FROM {STEP_EVENTS_TABLE}", e.key()))
+    /// The plans of the statements a read after a commit runs: none may scan a
+    /// table or a whole index (the bench database has 200,000 history rows).
+    #[test]
+    fn reads_after_a_commit_search_and_never_scan() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(crate::sample::SCHEMA).unwrap();
+        conn.execute_batch(crate::io::db::write::STEP_EVENTS_DDL).unwrap();
+        let schema = Schema::probe(&conn).unwrap().unwrap();
+        let all = TaskFilter {
+            ids: true,
+            order: false,
+            statuses: false,
+        };
+        let queries = [
+            schema.tasks_query(all).unwrap(),
+            schema
+                .tasks_query(TaskFilter {
+                    ids: false,
+                    order: false,
+                    statuses: true,
+                })
+                .unwrap(),
+            schema.other_tasks_query(),
+            schema.history_of_query().unwrap(),
+            schema.history_after_query().unwrap(),
+            // Counting `file_locks` walks it: it holds only the locks of running tasks.
+            &schema
+                .signatures_query()
+                .replace("(SELECT count(*) FROM file_locks), ", ""),
+            schema.events_of_query().unwrap(),
+            schema.events_after_query().unwrap(),
+            schema.project_locks_query().unwrap(),
+        ];
+        for sql in queries {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let mut rows = stmt.raw_query();
+            let mut plan: Vec<String> = Vec::new();
+            while let Some(row) = rows.next().unwrap() {
+                plan.push(row.get(3).unwrap());
+            }
+            let scans: Vec<&String> = plan
+                .iter()
+                .filter(|p| p.starts_with("SCAN") && !p.contains("json_each") && *p != "SCAN CONSTANT ROW")
+                .collect();
+            assert!(scans.is_empty(), "{sql}\n{plan:#?}");
+            assert!(
+                !plan.iter().any(|p| p.contains("(entity_type=?)")),
+                "the whole entity index: {sql}\n{plan:#?}"
+            );
+        }
     }
 }
