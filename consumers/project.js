@@ -22,12 +22,14 @@ const DEV_DEPENDENCIES = {
   'ts-jest': '29.4.15',
   'ts-loader': '9.5.7',
   typescript: '5.9.3',
+  vite: '8.4.0',
+  vitest: '4.1.12',
   webpack: '5.112.2',
   'webpack-cli': '6.0.1',
 }
 
 /** The consumer fixture folders copied into the project. */
-const FIXTURES = ['shared', 'typescript', 'jest', 'worker-threads', 'webpack-electron', 'node-versions']
+const FIXTURES = ['shared', 'typescript', 'jest', 'vitest', 'worker-threads', 'webpack-electron', 'node-versions']
 
 /**
  * Creates the project and installs `tarballs` ({ main, platform }) into it, returning its

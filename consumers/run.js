@@ -8,7 +8,7 @@
 //   node consumers/run.js [--reuse-dist] [--keep] [consumer ...]
 //     --reuse-dist  use the tarballs already in dist/ instead of packing again
 //     --keep        keep the throwaway project (its path is printed)
-//     consumer      run only these (typescript, jest, worker-threads, webpack-electron, node-versions)
+//     consumer      run only these (typescript, jest, vitest, worker-threads, webpack-electron, node-versions)
 //
 // Needs the host's binary (npm run build) and the npm registry for the tools. The Node 18 /
 // 22 binaries are the linux-x64 npm packages, so the run is for Linux x64 (as CI is).
@@ -20,7 +20,7 @@ const { packLocal } = require('../scripts/pack-local')
 const { hostPlatformPackage } = require('../scripts/platform-packages')
 const { createProject } = require('./project')
 
-const CONSUMERS = ['typescript', 'jest', 'worker-threads', 'webpack-electron', 'node-versions'].map((name) =>
+const CONSUMERS = ['typescript', 'jest', 'vitest', 'worker-threads', 'webpack-electron', 'node-versions'].map((name) =>
   require(`./${name}/check`))
 
 const DIST = path.resolve(__dirname, '..', 'dist')
