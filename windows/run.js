@@ -76,7 +76,11 @@ const capture = (cmd, args, opts = {}) => spawnSync(cmd, args, { encoding: 'utf8
 
 function preflight() {
   if (process.platform !== 'linux' || process.arch !== 'x64') throw new SetupError(`needs Linux x64 (this is ${process.platform}-${process.arch})`)
-  fs.mkdirSync(path.join(CACHE, 'logs'), { recursive: true })
+  try {
+    fs.mkdirSync(path.join(CACHE, 'logs'), { recursive: true })
+  } catch (e) {
+    throw new SetupError(`cannot write its cache folder ${CACHE} (${e.code}); set AIPM_WINDOWS_CACHE`)
+  }
 }
 
 function missingPackages() {
@@ -106,8 +110,9 @@ function ensurePackages() {
   fs.writeFileSync(log, '')
   say(`installing ${missing.join(' ')} with apt-get (about 350 MB; log: ${log})`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  run('apt-get', ['-o', 'Acquire::Retries=3', 'update'], { env, log, Err: SetupError })
-  run('apt-get', ['-o', 'Acquire::Retries=3', 'install', '-y', '--no-install-recommends', ...missing], { env, log, Err: SetupError })
+  const timeout = 20 * 60000
+  run('apt-get', ['-o', 'Acquire::Retries=3', 'update'], { env, log, Err: SetupError, timeout })
+  run('apt-get', ['-o', 'Acquire::Retries=3', 'install', '-y', '--no-install-recommends', ...missing], { env, log, Err: SetupError, timeout })
   const still = missingPackages()
   if (still.length) throw new SetupError(`apt-get did not install ${still.join(' ')}`)
 }
@@ -283,6 +288,7 @@ async function runSuite(v, exe) {
   const r = await wineNode(exe, [winPath(path.join(__dirname, 'suite.js'))], env, out, 10 * 60000)
   const text = fs.readFileSync(out, 'utf8')
   process.stdout.write(text.endsWith('\n') || !text ? text : `${text}\n`)
+  say(`(node ${v}'s output, as printed above, is kept in ${out})`)
   const m = SUMMARY.exec(text)
   const result = { passed: 0, failed: 0, skipped: 0 }
   if (m) Object.assign(result, { passed: +m[2], failed: +m[3], skipped: +m[4] })
