@@ -472,6 +472,20 @@ async function readDuringWrite(db) {
   return outcomes
 }
 
+/** Whether another process can take the write lock right now (busy timeout 0): false while the app holds it. */
+async function otherProcessCanWrite(db) {
+  const script = `
+    const { DatabaseSync } = require('node:sqlite')
+    const db = new DatabaseSync(process.argv[1])
+    db.exec('PRAGMA busy_timeout = 0')
+    try { db.exec('BEGIN IMMEDIATE'); db.exec('ROLLBACK'); console.log('wrote') }
+    catch (e) { console.log(/locked|busy/i.test(e.message) ? 'busy' : 'error ' + e.message) }`
+  const r = await runNode(['--no-warnings', '-e', script, db], childEnv({}))
+  const answer = r.stdout.trim()
+  if (answer !== 'wrote' && answer !== 'busy') throw new Error(`probe failed: ${r.stdout}${r.stderr}`)
+  return answer === 'wrote'
+}
+
 function checkAfterCommit(app, db) {
   assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: db }).assignee, 'Worker B', 'the commit is seen')
   assert.deepEqual(app.prepare('PRAGMA integrity_check').all().map((r) => r.integrity_check), ['ok'])
@@ -487,8 +501,10 @@ test(
     const before = await readDuringWrite(db)
     app.exec("UPDATE tasks SET assignee = 'Worker B' WHERE id = 'TASK_1031'")
     const during = await readDuringWrite(db)
+    assert.equal(await otherProcessCanWrite(db), false, "the app's write lock still holds after the addon's reads")
     // busy_timeout is 0: any lock the addon still held would make this SQLITE_BUSY.
     app.exec('COMMIT')
+    assert.equal(await otherProcessCanWrite(db), true, 'after the commit a worker can write')
     checkAfterCommit(app, db)
     console.log(`  # rollback journal: reads while reserved: ${summary(before)}; after the app's UPDATE: ${summary(during)}`)
   },
@@ -503,6 +519,7 @@ test(
     app.exec("UPDATE tasks SET assignee = 'Worker B' WHERE id = 'TASK_1031'")
     const during = await readDuringWrite(db)
     assert.ok(during.every((o) => o === 'Worker A'), `WAL reads never wait: ${summary(during)}`)
+    assert.equal(await otherProcessCanWrite(db), false, "the app's write lock still holds after the addon's reads")
     app.exec('COMMIT')
     const [ckpt] = app.prepare('PRAGMA wal_checkpoint(TRUNCATE)').all()
     assert.equal(ckpt.busy, 0, `checkpoint not blocked by the addon: ${JSON.stringify(ckpt)}`)
