@@ -1,0 +1,75 @@
+'use strict'
+// The answers the Windows build must give exactly as the Linux build does.
+//
+// windows/suite.js calls collect() at its end, inside Windows Node under Wine,
+// on the user-data folder it built and changed; windows/run.js then runs this
+// file with the host's Node and the Linux build on a copy of the same folder
+//
+//   node windows/answers.js <userDataDir> <out.json>
+//
+// and compares the two JSON files entry by entry. Only what depends on the
+// wall clock is left out: the elapsed time of a step still in progress.
+const fs = require('fs')
+const path = require('path')
+
+const PROJECT = 'ai_pm_manager'
+const ORDER = 'ORDER_119'
+const STATUSES = [
+  'QUEUED', 'BLOCKED', 'IN_PROGRESS', 'DONE', 'IN_REVIEW', 'REWORK', 'COMPLETED',
+  'CANCELLED', 'SKIPPED', 'REJECTED', 'INTERRUPTED', 'ESCALATED', 'WAITING_INPUT',
+]
+
+/** A deep copy without the fields that depend on when the question is asked. */
+function timeless(value) {
+  if (Array.isArray(value)) return value.map(timeless)
+  if (value && typeof value === 'object') {
+    const out = {}
+    for (const [k, v] of Object.entries(value)) {
+      // A step still in progress reports the time elapsed so far.
+      if (k === 'durationMs' && value.endedAt == null) continue
+      out[k] = timeless(v)
+    }
+    return out
+  }
+  return value
+}
+
+/** Keys in order (the order is part of the answer) with their values. */
+const entries = (record) => Object.entries(record).map(([k, v]) => [k, timeless(v)])
+
+/** Every answer, keyed by a name that says which question it answers. */
+function collect(addon, userDataDir) {
+  const dbPath = path.join(userDataDir, 'data', 'aipm.db')
+  const at = { dbPath, userDataDir }
+  const answers = {}
+  const all = addon.getMultipleTasksExecutionStepsSync(PROJECT, { ...at, statusFilter: STATUSES, verbose: true })
+  answers['batch: every status, verbose'] = entries(all)
+  answers['batch: default filter'] = entries(addon.getMultipleTasksExecutionStepsSync(PROJECT, at))
+  answers['batch: order, REWORK+DONE, en'] = entries(
+    addon.getMultipleTasksExecutionStepsSync(PROJECT, { ...at, orderId: ORDER, statusFilter: ['REWORK', 'DONE'], locale: 'en' }),
+  )
+  for (const taskId of [...Object.keys(all), 'TASK_9999']) {
+    for (const locale of ['ja', 'en']) {
+      const info = addon.getTaskExecutionStepSync(PROJECT, taskId, { ...at, verbose: true, locale })
+      answers[`task ${taskId} (${locale})`] = timeless(info)
+      answers[`display ${taskId} (${locale})`] = addon.formatExecutionStepDisplay(info, locale)
+    }
+  }
+  answers['stats (ja)'] = addon.getStepDurationStatsSync(PROJECT, at)
+  answers['stats (en, order)'] = addon.getStepDurationStatsSync(PROJECT, { ...at, orderId: ORDER, locale: 'en' })
+  answers['EXECUTION_STEPS'] = addon.EXECUTION_STEPS
+  answers['sub-steps'] = ['self_verification', 'file_lock_check', 'auto_kick', 'next_task', 'no_such_step'].map(addon.stepOfSubStep)
+  return answers
+}
+
+module.exports = { collect, timeless, PROJECT, ORDER, STATUSES }
+
+if (require.main === module) {
+  const [userDataDir, out] = process.argv.slice(2)
+  if (!userDataDir || !out) {
+    console.error('usage: node windows/answers.js <userDataDir> <out.json>')
+    process.exit(2)
+  }
+  const addon = require(path.join(__dirname, '..'))
+  fs.writeFileSync(out, JSON.stringify(collect(addon, path.resolve(userDataDir)), null, 1))
+}
