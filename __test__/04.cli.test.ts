@@ -96,8 +96,20 @@ test('demo runs on a sample database it builds, live', () => {
   expect(r.code).toBe(0)
   expect(r.stdout).toContain('[4/7] AI実行中 (57%)')
   expect(r.stdout).toMatch(/TASK_1040 .*failed in create_report/)
-  expect(r.stdout).toMatch(/TASK_1031 +\[4\/7\] AI実行中 \(57%\) +→ +\[5\/7\] レポート作成中 \(71%\)/)
-  expect(r.stdout).toMatch(/TASK_1034 +\[6\/7\] 完了処理中 \(85%\) +→ +\[7\/7\] 自動レビュー中 \(100%\)/)
+  const live = r.stdout.slice(r.stdout.indexOf('Live'))
+  // a worker goes on in its log
+  expect(live).toMatch(/TASK_1031 +\[4\/7\] AI実行中 \(57%\) +\(log\) +→ +\[5\/7\] レポート作成中 \(71%\) +\(log\)/)
+  // the daemon launches the log of a task known so far from its history
+  expect(live).toMatch(/TASK_1033 +\[4\/7\] AI実行中 \(57%\) +\(history\) +→ +\[4\/7\] AI実行中 \(57%\) +\(log\)/)
+  // the review worker starts reviewing a DONE task: step 7, from its review log
+  expect(live).toMatch(/TASK_1043 +\[DONE\] 実行中でない +\(log\) +→ +\[7\/7\] 自動レビュー中 \(100%\) +\(log\)/)
+  // a rework run goes on inside the review log
+  expect(live).toMatch(/TASK_1035 +\[4\/7\] AI実行中 \(57%\) +\(log\) +→ +\[5\/7\] レポート作成中 \(71%\)/)
+  // a worker dies; a step recorded as failed
+  expect(live).toMatch(/TASK_1032 +\[6\/7\] 完了処理中 \(85%\) +\(log\) +→ +エラー: 後続タスクの起動に失敗しました/)
+  expect(live).toMatch(/TASK_1034 +\[6\/7\] 完了処理中 \(85%\) +\(recorded\) +→ +エラー: DB更新に失敗しました/)
+  // nothing the real worker never writes
+  expect(live).not.toContain('auto_review] start')
 })
 
 test('watch prints one JSON line per change until interrupted', async () => {

@@ -38,15 +38,23 @@ const OPTIONS = {
   fast: { type: 'boolean' },
 }
 
-/** camelCase keys → the seed's snake_case, recursively. */
-function snakeKeys(value) {
-  if (Array.isArray(value)) return value.map(snakeKeys)
-  if (value === null || typeof value !== 'object') return value
-  const out = {}
-  for (const [key, inner] of Object.entries(value)) {
-    out[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = snakeKeys(inner)
+/** A result as the seed's script printed it: its JSON, snake_case keys (SPEC §10). */
+function seedJson(info) {
+  return JSON.parse(steps.formatExecutionStepJson(info))
+}
+
+/** Step statistics under the CLI's snake_case names. */
+function statsJson(s) {
+  return {
+    step: s.step,
+    display: s.display,
+    count: s.count,
+    mean_ms: s.meanMs,
+    p50_ms: s.p50Ms,
+    p95_ms: s.p95Ms,
+    max_ms: s.maxMs,
+    slowest: s.slowest.map((r) => ({ task_id: r.taskId, duration_ms: r.durationMs })),
   }
-  return out
 }
 
 function printJson(value) {
@@ -75,7 +83,7 @@ function expectArgs(positionals, count, what) {
 
 function showOne(values, [project, task]) {
   const info = steps.getTaskExecutionStepSync(project, task, { ...commonOptions(values), verbose: true })
-  printJson(snakeKeys(info))
+  printJson(seedJson(info))
   return info.status === null ? 1 : 0
 }
 
@@ -86,7 +94,7 @@ function showList(values, [project]) {
   const infos = steps.getMultipleTasksExecutionStepsSync(project, options)
   if (values.json) {
     // keys are task ids, kept as they are
-    printJson(Object.fromEntries(Object.entries(infos).map(([id, info]) => [id, snakeKeys(info)])))
+    printJson(Object.fromEntries(Object.entries(infos).map(([id, info]) => [id, seedJson(info)])))
     return 0
   }
   const rows = Object.values(infos)
@@ -109,7 +117,7 @@ function showStats(values, [project]) {
   if (values.since) options.since = values.since
   const stats = steps.getStepDurationStatsSync(project, options)
   if (values.json) {
-    printJson(snakeKeys(stats))
+    printJson(stats.map(statsJson))
     return 0
   }
   process.stdout.write(formatStatsTable(stats))
@@ -144,7 +152,10 @@ function watch(values, [project]) {
       process.stderr.write(`${JSON.stringify({ error: err.code, message: err.message })}\n`)
       return
     }
-    for (const change of changes) process.stdout.write(`${JSON.stringify(snakeKeys(change))}\n`)
+    for (const c of changes) {
+      const line = { project_id: c.projectId, task_id: c.taskId, previous: c.previous && seedJson(c.previous), current: seedJson(c.current) }
+      process.stdout.write(`${JSON.stringify(line)}\n`)
+    }
   })
   // The watcher does not keep the process alive by itself; the command does, until interrupted.
   const keepAlive = setInterval(() => {}, 1 << 30)
@@ -170,21 +181,70 @@ function logTime(date = new Date()) {
   return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`
 }
 
-/** What the simulated worker does, one action at a time. */
-function simulatedWorker(dir, dbPath) {
-  const logs = path.join(dir, 'PROJECTS', 'ai_pm_manager', 'RESULT', 'ORDER_119', 'LOGS')
-  const logOf = (task) => path.join(logs, fs.readdirSync(logs).find((f) => f.startsWith(`worker_${task}_`)))
-  const log = (task, ...lines) => () => fs.appendFileSync(logOf(task), lines.map((l) => `${logTime()} [INFO] ${l}\n`).join(''))
-  const record = (task, step, event) => () => steps.recordExecutionStep('ai_pm_manager', task, step, event, { dbPath })
+/** The banner the worker prints first (SPEC §4). */
+const BANNER = `============================================================
+[WARNING] 本番DB使用中 (execute_task.py)
+AIPM_DB_PATH が未設定のため、本番DB（aipm.db）に直接アクセスします。
+テスト・開発目的の場合は以下のように環境変数を設定してください:
+  export AIPM_DB_PATH=data/test_aipm.db
+  または: AIPM_DB_PATH=data/test_aipm.db python backend/worker/...
+============================================================
+`
+
+/**
+ * What the app's processes would write next on the sample, one action at a
+ * time, in the shapes they write (SPEC §4): the daemon launching a worker log,
+ * workers appending step lines, the review worker starting a review (a new
+ * review log: step 7) and going on with a rework inside its review log, a
+ * worker dying with `[error] failed`, and a step recorded with
+ * recordExecutionStep. Nothing here writes the app's tables.
+ */
+function simulatedPipeline(dir, dbPath) {
+  const project = 'ai_pm_manager'
+  const logs = path.join(dir, 'PROJECTS', project, 'RESULT', 'ORDER_119', 'LOGS')
+  const reviews = path.join(dir, 'logs', 'review_workers')
+  const workerLog = (task) => path.join(logs, fs.readdirSync(logs).sort().reverse().find((f) => f.startsWith(`worker_${task}_`)))
+  const lines = (...what) => what.map((l) => `${logTime()} [INFO] ${l}\n`).join('')
+  const worker = (task, ...what) => () => fs.appendFileSync(workerLog(task), lines(...what))
+  const rework = (task, ...what) => () => fs.appendFileSync(path.join(reviews, `${task}_review.log`), lines(...what))
+  const launch = (task, workerName) => () => {
+    const stamp = logTime().replace(/[-:]/g, '').replace(' ', '_')
+    const text = BANNER + lines(
+      `[get_task_info] start: ${task}`,
+      '[get_task_info] success: order=ORDER_119, model=opus, reject_count=0',
+      "[permission_profile] success: profile=document, tools=6個: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'TodoWrite']",
+      '[assign_worker] start: mode=通常',
+      '[file_lock] success: 2ファイルをロック',
+      `[assign_worker] success: worker=${workerName}`,
+      '[execute_task] start: model=opus, profile=document, allowed_tools=6個',
+    )
+    fs.writeFileSync(path.join(logs, `worker_${task}_${stamp}.log`), text)
+  }
+  const review = (task) => () => {
+    // The review worker opens the task's review log anew for each review.
+    const t = logTime()
+    const own = (what) => `${t} [INFO] [${t}] ${what}\n`
+    fs.writeFileSync(
+      path.join(reviews, `${task}_review.log`),
+      own(`[VALIDATE] start - ${project}/${task}`) +
+        own('[VALIDATE] success - バリデーション完了') +
+        own(`[CHECK_STATUS] start - task=${task}`) +
+        own('[CHECK_STATUS] success - status=DONE') +
+        own('[EXECUTE_REVIEW] start - model=sonnet'),
+    )
+  }
+  const record = (task, step, event, detail) => () => steps.recordExecutionStep(project, task, step, event, { dbPath, detail })
   return [
-    log('TASK_1035', '[execute_task] start: model=opus, profile=document'),
-    log('TASK_1031', '[execute_task] success: ', '[self_verification] skip: 成果物パス取得不可', '[create_report] start: '),
-    record('TASK_1034', 'auto_review', 'start'),
-    log('TASK_1032', '[update_status_done] start: '),
-    log('TASK_1031', '[create_report] success: 05_REPORT/REPORT_1031.md (812バイト)', '[static_analysis] start: '),
-    log('TASK_1035', '[claude_cli] Executing: claude -p (model=opus, timeout=1800s)', '[execute_task] success: ', '[create_report] start: '),
-    log('TASK_1031', '[update_status_done] start: '),
-    log('TASK_1032', '[update_status_done] success: status=DONE', '[error] failed: 後続タスクの起動に失敗しました'),
+    launch('TASK_1033', 'Worker C'),
+    worker('TASK_1031', '[execute_task] success: ', '[self_verification] skip: 成果物パス取得不可', '[create_report] start: '),
+    review('TASK_1043'),
+    rework('TASK_1035', '[execute_task] success: ', '[create_report] start: '),
+    worker('TASK_1044', '[file_lock] skip: 対象ファイル未指定', '[assign_worker] success: worker=Worker D', '[execute_task] start: model=opus, profile=document, allowed_tools=6個'),
+    worker('TASK_1032', '[convert_report_to_html] warning: HTML変換失敗（継続）', '[update_status_done] start: '),
+    record('TASK_1034', 'update_status_done', 'failed', 'DB更新に失敗しました (database is locked)'),
+    worker('TASK_1031', '[create_report] success: 05_REPORT/REPORT_1031.md (812バイト)', '[static_analysis] start: '),
+    rework('TASK_1035', '[create_report] success: 05_REPORT/REPORT_1035.md (640バイト)', '[static_analysis] start: '),
+    worker('TASK_1032', '[error] failed: 後続タスクの起動に失敗しました'),
   ]
 }
 
@@ -198,7 +258,7 @@ async function demo(values) {
   out(`Worker logs:     ${path.join(dir, 'PROJECTS')}`)
   out()
   out('Every task (getMultipleTasksExecutionSteps):')
-  const ids = Array.from({ length: 12 }, (_, i) => `TASK_${1031 + i}`)
+  const ids = Array.from({ length: 14 }, (_, i) => `TASK_${1031 + i}`)
   const all = steps.getMultipleTasksExecutionStepsSync('ai_pm_manager', { dbPath, taskIds: ids, locale })
   for (const id of ids) {
     const info = all[id]
@@ -206,22 +266,23 @@ async function demo(values) {
     out(`  ${id}  ${info.status.padEnd(12)} ${String(info.progressPercent).padStart(3)}%  ${show(info)}  (${info.source})${failed}`)
   }
   out()
-  out('Live (watchExecutionSteps): a simulated worker advances the running tasks...')
+  out('Live (watchExecutionSteps): the workers and the review worker write on...')
   let initial = true
-  const watcher = steps.watchExecutionSteps('ai_pm_manager', { dbPath, statusFilter: ['IN_PROGRESS', 'REWORK'], intervalMs: 100, locale }, (err, changes) => {
+  const watcher = steps.watchExecutionSteps('ai_pm_manager', { dbPath, statusFilter: ['IN_PROGRESS', 'REWORK', 'DONE'], intervalMs: 100, locale }, (err, changes) => {
     if (err) return out(`  ! ${err.code}: ${err.message}`)
     if (initial) {
       initial = false
       return out(`  watching ${changes.length} tasks`)
     }
     for (const c of changes) {
-      const before = c.previous ? show(c.previous) : '—'
-      if (before !== show(c.current)) out(`  ${logTime().slice(11)}  ${c.taskId}  ${before}  →  ${show(c.current)}`)
+      const was = c.previous ? `${show(c.previous)}  (${c.previous.source})` : '—'
+      const now = `${show(c.current)}  (${c.current.source})`
+      if (was !== now) out(`  ${logTime().slice(11)}  ${c.taskId}  ${was}  →  ${now}`)
     }
   })
   const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
   await sleep(300)
-  for (const action of simulatedWorker(dir, dbPath)) {
+  for (const action of simulatedPipeline(dir, dbPath)) {
     action()
     await sleep(values.fast ? 150 : 600)
   }
