@@ -181,16 +181,6 @@ function logTime(date = new Date()) {
   return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())} ${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`
 }
 
-/** The banner the worker prints first (SPEC §4). */
-const BANNER = `============================================================
-[WARNING] 本番DB使用中 (execute_task.py)
-AIPM_DB_PATH が未設定のため、本番DB（aipm.db）に直接アクセスします。
-テスト・開発目的の場合は以下のように環境変数を設定してください:
-  export AIPM_DB_PATH=data/test_aipm.db
-  または: AIPM_DB_PATH=data/test_aipm.db python backend/worker/...
-============================================================
-`
-
 /**
  * What the app's processes would write next on the sample, one action at a
  * time, in the shapes they write (SPEC §4): the daemon launching a worker log,
@@ -207,9 +197,11 @@ function simulatedPipeline(dir, dbPath) {
   const lines = (...what) => what.map((l) => `${logTime()} [INFO] ${l}\n`).join('')
   const worker = (task, ...what) => () => fs.appendFileSync(workerLog(task), lines(...what))
   const rework = (task, ...what) => () => fs.appendFileSync(path.join(reviews, `${task}_review.log`), lines(...what))
+  // The banner every worker prints first (SPEC §4), as the sample's logs have it.
+  const banner = () => fs.readFileSync(workerLog('TASK_1031'), 'utf8').split(/^(?=\d{4}-\d\d-\d\d )/m)[0]
   const launch = (task, workerName) => () => {
     const stamp = logTime().replace(/[-:]/g, '').replace(' ', '_')
-    const text = BANNER + lines(
+    const text = banner() + lines(
       `[get_task_info] start: ${task}`,
       '[get_task_info] success: order=ORDER_119, model=opus, reject_count=0',
       "[permission_profile] success: profile=document, tools=6個: ['Read', 'Write', 'Edit', 'Glob', 'Grep', 'TodoWrite']",
