@@ -1,6 +1,6 @@
 // Runs once in Jest's parent process, whose environment the test worker processes
-// inherit. Environment variables for the addon belong here: inside a test file
-// `process.env` is Jest's sandboxed copy, and assigning to it does not reach native code.
+// inherit: a default database for every test file. A test file may also set its own
+// (reload.test.ts does): the package reads the sandboxed `process.env` Jest gives it.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')

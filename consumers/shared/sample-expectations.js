@@ -12,8 +12,9 @@ const RUNNING_TASK_DISPLAYS = {
   TASK_1032: '[5/7] レポート作成中 (71%)',
   TASK_1033: '[4/7] AI実行中 (57%)',
   TASK_1034: '[6/7] 完了処理中 (85%)',
-  TASK_1035: '[3/7] ファイルロック取得中 (42%)',
-  TASK_1036: '[REWORK] 実行中でない',
+  TASK_1035: '[4/7] AI実行中 (57%)', // REWORK, its rework run executing
+  TASK_1036: '[REWORK] 実行中でない', // rejected, waiting for a rework run
+  TASK_1044: '[2/7] Worker割当中 (28%)', // relaunched after a crashed attempt
 }
 
 /** TASK_1031 is in step 4 of 7 according to its worker log. */

@@ -6,7 +6,7 @@ const path = require('node:path')
 const POOLS = ['forks', 'threads', 'vmThreads', 'vmForks']
 const CONFIGURATIONS = POOLS.flatMap((pool) => [`${pool}/isolate`, `${pool}/no-isolate`])
 const FILES = ['env-watch.test.ts', 'reload.test.ts', 'service.test.ts']
-const TESTS_PER_ROUND = 7 // 2 + 2 + 3
+const TESTS_PER_ROUND = 8 // 3 + 2 + 3
 
 /** Where each test file ran, as __tests__/support.ts noted it. */
 function checkPlacement(records) {

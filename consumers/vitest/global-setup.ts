@@ -1,7 +1,8 @@
-// Runs once in Vitest's main process, before any worker starts. Environment variables for
-// the addon belong here: the addon reads the OS environment, which assignments to
-// process.env in the main thread change and every pool's workers see; an assignment inside
-// a test file does not reach it in the threads pools (their process.env is a per-thread copy).
+// Runs once in Vitest's main process, before any worker starts: a default database for
+// every file of every pool, which each worker's process.env inherits (a child process's
+// environment in the fork pools, a worker thread's copy in the thread pools). The addon
+// reads the process.env of the code that calls it, so a test file may also set its own
+// (env-watch.test.ts does).
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'

@@ -39,3 +39,17 @@ test('AIPM_DB_PATH from globalSetup reaches the addon, also after a reload', () 
   const addon: Addon = require('aipm-execution-steps')
   expected.assertTask1031(addon.getTaskExecutionStepSync('ai_pm_manager', 'TASK_1031'))
 })
+
+test('AIPM_DB_PATH assigned in the test file reaches the addon (Jest sandboxes process.env per file)', () => {
+  const fromGlobalSetup = process.env.AIPM_DB_PATH
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const addon: Addon = require('aipm-execution-steps')
+  addon.recordExecutionStep('ai_pm_manager', 'TASK_1033', 'create_report', 'start', { dbPath })
+  try {
+    process.env.AIPM_DB_PATH = dbPath
+    expect(addon.getTaskExecutionStepSync('ai_pm_manager', 'TASK_1033')).toMatchObject({ currentStep: 'create_report', source: 'recorded' })
+  } finally {
+    process.env.AIPM_DB_PATH = fromGlobalSetup
+  }
+  expect(addon.getTaskExecutionStepSync('ai_pm_manager', 'TASK_1033').currentStep).toBe('execute_task')
+})

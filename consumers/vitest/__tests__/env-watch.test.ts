@@ -1,11 +1,14 @@
 // The two things a test file shares with the rest of the worker: the environment the
-// addon reads its default database from (set by globalSetup), and the addon's own
-// threads, here a watcher whose changes come back to the test's listener.
-import { afterAll, beforeAll, expect, test } from 'vitest'
+// addon reads its default database from (set by globalSetup, or by the file itself), and
+// the addon's own work off the JavaScript thread, here a watcher whose changes come back
+// to the test's listener.
+import * as path from 'node:path'
+import { afterAll, beforeAll, expect, test, vi } from 'vitest'
 import {
   createSampleDatabase,
   formatExecutionStepDisplay,
   getMultipleTasksExecutionSteps,
+  getTaskExecutionStep,
   getTaskExecutionStepSync,
   recordExecutionStep,
   watchExecutionSteps,
@@ -33,6 +36,31 @@ test('AIPM_DB_PATH from globalSetup is the default database', async () => {
   expect(Object.fromEntries(Object.values(running).map((i) => [i.taskId, formatExecutionStepDisplay(i)]))).toEqual(
     expected.RUNNING_TASK_DISPLAYS,
   )
+})
+
+test('AIPM_DB_PATH set in the test file, by assignment or vi.stubEnv, reaches the addon', async () => {
+  // In the thread pools this file's process.env is its worker thread's own copy; the
+  // addon reads the copy of whoever calls it.
+  const fromGlobalSetup = process.env.AIPM_DB_PATH
+  const ownDir = newDir('env')
+  const own = createSampleDatabase(ownDir)
+  recordExecutionStep(expected.PROJECT, 'TASK_1033', 'create_report', 'start', { dbPath: own })
+  const missing = path.join(userDataDir, 'nowhere', 'aipm.db')
+  try {
+    process.env.AIPM_DB_PATH = own
+    expect(getTaskExecutionStepSync(expected.PROJECT, 'TASK_1033')).toMatchObject({ currentStep: 'create_report', source: 'recorded' })
+    expect(await getTaskExecutionStep(expected.PROJECT, 'TASK_1033')).toMatchObject({ currentStep: 'create_report', source: 'recorded' })
+
+    vi.stubEnv('AIPM_DB_PATH', missing)
+    const err: unknown = await getTaskExecutionStep(expected.PROJECT, 'TASK_1033').catch((e: unknown) => e)
+    expect(err).toMatchObject({ code: 'ERR_DB_NOT_FOUND', message: expect.stringContaining(missing) })
+  } finally {
+    vi.unstubAllEnvs()
+    process.env.AIPM_DB_PATH = fromGlobalSetup
+    removeDir(ownDir)
+  }
+  // Back to globalSetup's database, where TASK_1033 is executing.
+  expect(getTaskExecutionStepSync(expected.PROJECT, 'TASK_1033').currentStep).toBe('execute_task')
 })
 
 test('a watcher reports the first state, then a recorded step, and stops on close()', async () => {
