@@ -17,13 +17,14 @@ const native = require('./binding.js')
 /** The variables default paths come from (src/io/db/location.rs). */
 const ENV_NAMES = ['AIPM_DB_PATH', 'AI_PM_USERDATA', 'APPDATA', 'HOME', 'XDG_CONFIG_HOME']
 
+/** `process.env`'s values of ENV_NAMES as the addon takes them: each followed by a NUL, empty when unset. */
 function callerEnv() {
-  const env = {}
+  let values = ''
   for (const name of ENV_NAMES) {
     const value = process.env[name]
-    if (typeof value === 'string') env[name] = value
+    values += `${typeof value === 'string' && !value.includes('\0') ? value : ''}\0`
   }
-  return env
+  return values
 }
 
 function invalidArg(message) {

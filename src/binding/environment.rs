@@ -1,9 +1,12 @@
 //! The environment the default paths come from (SPEC §9): the calling
 //! context's `process.env`. A worker thread has its own copy; Jest gives each
 //! test file a sandboxed one, visible only to JavaScript running inside the
-//! sandbox — so the package's `index.js` passes its `process.env` along. A
-//! caller that uses the generated loader directly gets the `process.env` of
-//! the context the addon was loaded in.
+//! sandbox — so the package's `index.js` passes its `process.env` along, as
+//! one string: the values of [`Environment::NAMES`] in that order, each
+//! followed by a NUL (one string crosses Node-API faster than five property
+//! reads; a value can hold no NUL, and an empty one is unset). A caller that
+//! uses the generated loader directly gets the `process.env` of the context
+//! the addon was loaded in.
 
 use std::ffi::OsString;
 
@@ -12,17 +15,23 @@ use napi::Env;
 
 use crate::io::db::location::Environment;
 
-/// The variables of [`Environment::NAMES`] from `passed` (an object), else from
-/// the global `process.env`, else from the process environment.
+/// The variables of [`Environment::NAMES`] from `passed` (the string above),
+/// else from the global `process.env`, else from the process environment.
 pub fn caller_environment(env: &Env, passed: Option<Unknown<'_>>) -> Environment {
-    let object = passed
-        .filter(|v| matches!(v.get_type(), Ok(ValueType::Object)))
+    let passed = passed
+        .filter(|v| matches!(v.get_type(), Ok(ValueType::String)))
         .and_then(|v| {
-            // SAFETY: checked to be an object of this env.
-            unsafe { Object::from_napi_value(env.raw(), v.raw()) }.ok()
+            // SAFETY: checked to be a string of this env.
+            unsafe { String::from_napi_value(env.raw(), v.raw()) }.ok()
         });
-    let object = object.or_else(|| global_process_env(env));
-    match object {
+    if let Some(values) = passed {
+        let values: Vec<&str> = values.split('\0').collect();
+        return Environment::from_lookup(|name| {
+            let at = Environment::NAMES.iter().position(|&n| n == name)?;
+            values.get(at).filter(|v| !v.is_empty()).map(OsString::from)
+        });
+    }
+    match global_process_env(env) {
         Some(object) => Environment::from_lookup(|name| object.get::<String>(name).ok().flatten().map(OsString::from)),
         None => Environment::of_process(),
     }

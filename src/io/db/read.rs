@@ -106,10 +106,15 @@ pub struct Selection<'a> {
 
 /// The selected task rows.
 pub fn tasks(conn: &Connection, schema: &Schema, selection: &Selection<'_>) -> rusqlite::Result<Vec<RawTask>> {
-    let ids = selection.task_ids.map(json_array);
+    let one_id = match selection.task_ids {
+        Some([id]) => Some(id.as_str()),
+        _ => None,
+    };
+    let ids = selection.task_ids.filter(|_| one_id.is_none()).map(json_array);
     let statuses = selection.statuses.map(json_array);
     let filter = TaskFilter {
         ids: ids.is_some(),
+        one_id: one_id.is_some(),
         order: selection.order_id.is_some(),
         statuses: statuses.is_some(),
     };
@@ -121,6 +126,7 @@ pub fn tasks(conn: &Connection, schema: &Schema, selection: &Selection<'_>) -> r
         &mut stmt,
         &[
             (":project", &selection.project_id),
+            (":id", &one_id),
             (":ids", &ids),
             (":order", &selection.order_id),
             (":statuses", &statuses),

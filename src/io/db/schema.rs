@@ -62,7 +62,7 @@ pub struct Schema {
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Queries {
     /// By [`TaskFilter::index`].
-    tasks: [Option<String>; 8],
+    tasks: [Option<String>; 16],
     other_tasks: String,
     history_of: Option<String>,
     history_after: Option<String>,
@@ -75,24 +75,29 @@ struct Queries {
 /// Which tasks of a project to read.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct TaskFilter {
+    /// The ids in `:ids` (a JSON array).
     pub ids: bool,
+    /// The one id `:id` (a plain comparison: a single task is the common call).
+    pub one_id: bool,
     pub order: bool,
     pub statuses: bool,
 }
 
 impl TaskFilter {
-    const ALL: [TaskFilter; 8] = {
+    const ALL: [TaskFilter; 16] = {
         let mut all = [TaskFilter {
             ids: false,
+            one_id: false,
             order: false,
             statuses: false,
-        }; 8];
+        }; 16];
         let mut i = 0;
-        while i < 8 {
+        while i < 16 {
             all[i] = TaskFilter {
                 ids: i & 1 != 0,
                 order: i & 2 != 0,
                 statuses: i & 4 != 0,
+                one_id: i & 8 != 0,
             };
             i += 1;
         }
@@ -100,7 +105,10 @@ impl TaskFilter {
     };
 
     fn index(self) -> usize {
-        usize::from(self.ids) | usize::from(self.order) << 1 | usize::from(self.statuses) << 2
+        usize::from(self.ids)
+            | usize::from(self.order) << 1
+            | usize::from(self.statuses) << 2
+            | usize::from(self.one_id) << 3
     }
 }
 
@@ -237,7 +245,9 @@ impl Schema {
             t.or_null("reviewed_at"),
             t.or_null("metadata"),
         );
-        if filter.ids {
+        if filter.one_id {
+            sql.push_str(" AND id = :id");
+        } else if filter.ids {
             sql.push_str(" AND id IN (SELECT value FROM json_each(:ids))");
         }
         if filter.order {
@@ -359,16 +369,19 @@ mod tests {
         let schema = Schema::probe(&conn).unwrap().unwrap();
         let all = TaskFilter {
             ids: true,
-            order: false,
-            statuses: false,
+            ..TaskFilter::default()
+        };
+        let one = TaskFilter {
+            one_id: true,
+            ..TaskFilter::default()
         };
         let queries = [
             schema.tasks_query(all).unwrap(),
+            schema.tasks_query(one).unwrap(),
             schema
                 .tasks_query(TaskFilter {
-                    ids: false,
-                    order: false,
                     statuses: true,
+                    ..TaskFilter::default()
                 })
                 .unwrap(),
             schema.other_tasks_query(),
