@@ -34,7 +34,7 @@ use crate::evidence::{HeldLocks, OtherTask, TaskRow};
 use crate::io::db::connection::{self, ReadConnection};
 use crate::io::db::read::{self, Interner, RawEvent, RawHistory, RawTask, Selection, TaskLocks};
 use crate::io::db::schema::Schema;
-use crate::io::file_state::FileState;
+use crate::io::file_state::{FileState, SETTLE};
 use crate::time::{Instant, Zone};
 
 /// History rows kept at most, over all tasks (about 90 bytes each).
@@ -130,12 +130,15 @@ impl SelectionKey {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Files {
     db: FileState,
+    /// `None`: no `-wal`.
     wal: Option<FileState>,
+    /// Whether `wal` was looked at (see [`Database::read`]).
+    wal_known: bool,
 }
 
 impl Files {
     fn settled(&self, now: SystemTime) -> bool {
-        self.db.settled(now) && self.wal.is_none_or(|w| w.settled(now))
+        self.wal_known && self.db.settled(now) && self.wal.is_none_or(|w| w.settled(now))
     }
 }
 
@@ -175,6 +178,8 @@ pub struct Database {
     zone: Option<Zone>,
     schema: Option<(i64, Arc<Schema>)>,
     seen: Option<Seen>,
+    /// Until when the `-wal`, as last seen, cannot count as still.
+    wal_moving_until: Option<SystemTime>,
     interner: Interner,
     /// History rows by task id (every project's: their rows mix).
     history: Bounded<String, Rows<HistoryRow>>,
@@ -215,6 +220,7 @@ impl Database {
         Ok(Database {
             path: path.to_path_buf(),
             wal_path: suffixed(path, "-wal"),
+            wal_moving_until: None,
             reader: connection::open_reader(path)?,
             opened_on: state,
             busy_timeout: None,
@@ -257,9 +263,16 @@ impl Database {
             self.busy_timeout = Some(busy_timeout);
         }
         let key = SelectionKey::of(selection);
+        // The `-wal`'s state only matters to a read that can count as settled:
+        // not while the database file moved within SETTLE (rollback-mode
+        // commits), nor before the `-wal` seen moving could have become still —
+        // one `stat` fewer per call while writers are busy.
+        let now = SystemTime::now();
+        let wal_known = state.settled(now) && self.wal_moving_until.is_none_or(|t| now >= t);
         let files = Files {
             db: state,
-            wal: FileState::of(&self.wal_path),
+            wal: if wal_known { FileState::of(&self.wal_path) } else { None },
+            wal_known,
         };
         if let Some(seen) = self.seen.filter(|s| s.settled && s.files == files) {
             let _ = seen;
@@ -276,7 +289,13 @@ impl Database {
             }
             other => other?,
         };
-        let settled = files.settled(SystemTime::now());
+        let now = SystemTime::now();
+        let settled = files.settled(now);
+        if let Some(wal) = files.wal.filter(|w| files.wal_known && !w.settled(now)) {
+            // A clock far ahead must not keep it from ever being looked at again.
+            let still_at = wal.modified.map_or(now, |m| m.min(now)) + SETTLE;
+            self.wal_moving_until = Some(still_at);
+        }
         let (data_version, fetched) = fetched;
         let changed = self.seen.is_none_or(|s| s.data_version != data_version);
         self.seen = Some(Seen {
