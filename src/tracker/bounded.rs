@@ -84,6 +84,15 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
         if self.weight + weight > self.capacity {
             self.evict(self.weight + weight - self.capacity);
         }
+        self.insert_over(key, value, weight);
+        true
+    }
+
+    /// Holds `value` for `key` even past the capacity, evicting nothing: for
+    /// entries that must all be there at once (one read's evidence) until
+    /// [`Bounded::trim`] is called.
+    pub fn insert_over(&mut self, key: K, value: V, weight: usize) {
+        self.remove(&key);
         self.clock += 1;
         self.weight += weight;
         self.entries.insert(
@@ -94,11 +103,10 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
                 used: self.clock,
             },
         );
-        true
     }
 
     /// Changes the weight of the entry for `key` (after its value grew or
-    /// shrank), marking it just used.
+    /// shrank), marking it just used; evicts nothing until [`Bounded::trim`].
     pub fn reweigh<Q>(&mut self, key: &Q, weight: usize)
     where
         K: Borrow<Q>,
@@ -110,6 +118,10 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
             entry.weight = weight;
             entry.used = self.clock;
         }
+    }
+
+    /// Back within the capacity, least recently used out first.
+    pub fn trim(&mut self) {
         if self.weight > self.capacity {
             self.evict(self.weight - self.capacity);
         }
@@ -179,9 +191,26 @@ mod tests {
         assert!(!cache.insert(99, 99, 101), "heavier than the whole cache: not held");
         assert!(!cache.contains(&99));
         cache.reweigh(&0, 90);
+        cache.trim();
         assert!(cache.weight() <= 100 && cache.contains(&0));
         assert_eq!(cache.remove(&0), Some(0));
         cache.clear();
         assert_eq!((cache.len(), cache.weight()), (0, 0));
+    }
+
+    #[test]
+    fn entries_held_over_the_capacity_stay_until_trimmed() {
+        let mut cache = Bounded::new(100);
+        for i in 0..30 {
+            cache.insert_over(i, i, 10);
+        }
+        assert_eq!(
+            (cache.len(), cache.weight()),
+            (30, 300),
+            "one read's evidence, all of it"
+        );
+        cache.trim();
+        assert!(cache.weight() <= 100);
+        assert!(cache.contains(&29) && !cache.contains(&0), "the most recent stay");
     }
 }

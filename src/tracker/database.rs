@@ -392,7 +392,7 @@ impl Database {
         for (id, rows) in whole {
             let (count, max_key) = tally_of.get(id.as_str()).map_or((0, 0), |t| t.history_tally());
             let weight = rows.len().max(1);
-            self.history.insert(
+            self.history.insert_over(
                 id,
                 Rows {
                     rows: Arc::new(rows),
@@ -436,7 +436,7 @@ impl Database {
                 max_key,
             };
             self.events
-                .insert((project_id.to_owned(), task), Events { rows, runs }, weight);
+                .insert_over((project_id.to_owned(), task), Events { rows, runs }, weight);
         }
         self.events_seen = Some(f.events_max);
 
@@ -492,6 +492,10 @@ impl Database {
                 }
             })
             .collect();
+        // Only now, with this read's evidence in hand, back within the bounds:
+        // a selection larger than the caches must not lose rows it was read with.
+        self.history.trim();
+        self.events.trim();
         Arc::new(tasks)
     }
 
@@ -738,5 +742,36 @@ mod tests {
             "an unchanged database costs a version check at most: {:?}",
             counts[0]
         );
+    }
+
+    #[test]
+    fn a_selection_larger_than_the_caches_keeps_every_task_s_rows() {
+        let (_dir, path) = database(300);
+        let mut db = Database::open(&path, FileState::of(&path).unwrap()).unwrap();
+        // Room for the rows of 100 of the 300 tasks.
+        db.history = Bounded::new(300);
+        let statuses = ["IN_PROGRESS".to_owned()];
+        let selection = Selection {
+            project_id: "p",
+            statuses: Some(&statuses),
+            ..Selection::default()
+        };
+        for round in 0..2 {
+            let snapshot = db
+                .read(
+                    &selection,
+                    FileState::of(&path).unwrap(),
+                    Zone::japan(),
+                    Duration::from_secs(5),
+                )
+                .unwrap();
+            assert_eq!(snapshot.len(), 300);
+            assert!(
+                snapshot.iter().all(|t| t.history.len() == 3),
+                "round {round}: every task read with its three rows"
+            );
+            assert!(db.history.weight() <= 300, "and the cache back within its bound");
+            db.selections.clear();
+        }
     }
 }
