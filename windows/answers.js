@@ -8,12 +8,16 @@
 //   node windows/answers.js <userDataDir> <out.json>
 //
 // and compares the two JSON files entry by entry. Only what depends on the
-// wall clock is left out: the elapsed time of a step still in progress.
+// wall clock is left out: the elapsed time of a step still in progress. Every
+// task of the bundled sample is asked alone and in batches, with its display
+// strings and its CLI JSON, in both locales.
 const fs = require('fs')
 const path = require('path')
 
 const PROJECT = 'ai_pm_manager'
 const ORDER = 'ORDER_119'
+/** The tasks of the bundled sample (src/sample/mod.rs), one in every kind of state. */
+const TASKS = Array.from({ length: 14 }, (_, i) => `TASK_${1031 + i}`)
 const STATUSES = [
   'QUEUED', 'BLOCKED', 'IN_PROGRESS', 'DONE', 'IN_REVIEW', 'REWORK', 'COMPLETED',
   'CANCELLED', 'SKIPPED', 'REJECTED', 'INTERRUPTED', 'ESCALATED', 'WAITING_INPUT',
@@ -25,8 +29,9 @@ function timeless(value) {
   if (value && typeof value === 'object') {
     const out = {}
     for (const [k, v] of Object.entries(value)) {
-      // A step still in progress reports the time elapsed so far.
+      // A step still in progress reports the time elapsed so far (camelCase, or the CLI JSON's snake_case).
       if (k === 'durationMs' && value.endedAt == null) continue
+      if (k === 'duration_ms' && value.ended_at == null) continue
       out[k] = timeless(v)
     }
     return out
@@ -44,15 +49,17 @@ function collect(addon, userDataDir) {
   const answers = {}
   const all = addon.getMultipleTasksExecutionStepsSync(PROJECT, { ...at, statusFilter: STATUSES, verbose: true })
   answers['batch: every status, verbose'] = entries(all)
+  answers['batch: every task by id (en)'] = entries(addon.getMultipleTasksExecutionStepsSync(PROJECT, { ...at, taskIds: TASKS, locale: 'en' }))
   answers['batch: default filter'] = entries(addon.getMultipleTasksExecutionStepsSync(PROJECT, at))
   answers['batch: order, REWORK+DONE, en'] = entries(
     addon.getMultipleTasksExecutionStepsSync(PROJECT, { ...at, orderId: ORDER, statusFilter: ['REWORK', 'DONE'], locale: 'en' }),
   )
-  for (const taskId of [...Object.keys(all), 'TASK_9999']) {
+  for (const taskId of [...new Set([...TASKS, ...Object.keys(all)]), 'TASK_9999']) {
     for (const locale of ['ja', 'en']) {
       const info = addon.getTaskExecutionStepSync(PROJECT, taskId, { ...at, verbose: true, locale })
       answers[`task ${taskId} (${locale})`] = timeless(info)
       answers[`display ${taskId} (${locale})`] = addon.formatExecutionStepDisplay(info, locale)
+      answers[`json ${taskId} (${locale})`] = timeless(JSON.parse(addon.formatExecutionStepJson(info)))
     }
   }
   answers['stats (ja)'] = addon.getStepDurationStatsSync(PROJECT, at)
@@ -62,7 +69,7 @@ function collect(addon, userDataDir) {
   return answers
 }
 
-module.exports = { collect, timeless, PROJECT, ORDER, STATUSES }
+module.exports = { collect, timeless, PROJECT, ORDER, STATUSES, TASKS }
 
 if (require.main === module) {
   const [userDataDir, out] = process.argv.slice(2)
