@@ -14,8 +14,9 @@
 // * RSS over 1M calls and on the 100k database, the addon's cache bounds,
 //   change→callback latency of a watcher and idle CPU of 1 and 20 watchers.
 //
-// Writes bench/RESULTS.md (bench/.data/RESULTS-quick.md with --quick) and the
-// raw figures as JSON beside it in bench/.data/.
+// Writes bench/RESULTS.md, and the raw figures as JSON in bench/.data/.
+// `--quick`: a smoke run on the 2k-task database (bench/.data/RESULTS-quick.md);
+// `--sizes=small` or `--sizes=large`: only those (bench/.data/RESULTS-<sizes>.md).
 'use strict'
 
 const fs = require('node:fs')
@@ -34,13 +35,15 @@ const { timeSync, timeAsync, compare, median, mean, percentile, formatTime, form
 
 const REPO = path.join(__dirname, '..')
 const QUICK = process.argv.includes('--quick')
-const SIZES = QUICK ? ['quick'] : ['small', 'large']
+const sizesFlag = process.argv.find((a) => a.startsWith('--sizes='))
+/** `--sizes=small` (for development) measures only those; the targets then judge what was measured. */
+const SIZES = sizesFlag ? sizesFlag.slice(8).split(',') : QUICK ? ['quick'] : ['small', 'large']
 /** Per unchanged-database operation and mode: this long for each side, in alternating rounds. */
 const MIN_MS = QUICK ? 600 : 3000
 /** Timed calls after a commit, per operation, variant and mode (each after its own commit). */
 const AFTER_COMMIT = QUICK ? { single: 100, running: 20, order: 40 } : { single: 1000, running: 120, order: 300 }
 const MEMORY_CALLS = QUICK ? 100_000 : 1_000_000
-const LARGE_PASSES = QUICK ? 1 : 2
+const LARGE_PASSES = QUICK ? 1 : 3
 const LATENCY_SAMPLES = QUICK ? 10 : 40
 const IDLE_SECONDS = QUICK ? 3 : 10
 const WATCH_INTERVAL_MS = 250
@@ -443,16 +446,15 @@ function report(all) {
       `${x.label}: all ${n(x.agreement.before.compared)} tasks before the commits ${x.agreement.before.mismatches} mismatches, ` +
       `after them ${x.agreement.after.mismatches}; ${n(x.agreement.afterCommits.compared)} answers timed after a commit ${x.agreement.afterCommits.mismatches}`
     out.push(`Agreement with the peer (every field compared, and the key order of batches) — ${ag({ ...w, label: 'WAL' })}; ${ag({ ...r, label: 'rollback' })}.`)
-    for (const x of [w, r]) {
+    const kindsOf = (x) => {
       const kinds = {}
       for (const t of [x.agreement.before, x.agreement.afterCommits, x.agreement.after]) {
         for (const [k, v] of Object.entries(t.kinds)) kinds[k] = (kinds[k] ?? 0) + v
       }
-      if (Object.keys(kinds).length) {
-        out.push(`Mismatches in ${x.mode === 'wal' ? 'WAL' : 'rollback'} by status and field: ${Object.entries(kinds).map(([k, v]) => `${k} × ${v}`).join('; ')}. First ones:`)
-      }
+      return Object.entries(kinds).map(([k, v]) => `${k} × ${v}`).join('; ') || 'none'
     }
     const examples = [w, r].flatMap((x) => [...x.agreement.before.examples, ...x.agreement.afterCommits.examples, ...x.agreement.after.examples])
+    if (examples.length) out.push('', `Mismatches by status and field — WAL: ${kindsOf(w)}; rollback: ${kindsOf(r)}. The first ones:`, '')
     for (const e of examples.slice(0, 10)) out.push(`- mismatch: ${describeMismatch(e)}`)
   }
 
@@ -464,13 +466,17 @@ function report(all) {
   const mrows = [
     [
       `RSS over ${n(memory.calls)} sync calls, ${n(small.tasks)}-task DB (WAL), after a warm-up of 20,000, own process`,
-      `${mb(memory.beforeMb)} → ${mb(memory.afterMb)} (**${signedMb(memory.growthMb)}**, ${memory.seconds.toFixed(1)} s; peak ${mb(memory.peakRssMb)})`,
+      `${mb(memory.beforeMb)} → ${mb(memory.afterMb)} (**${signedMb(memory.growthMb)}**, ${memory.seconds.toFixed(1)} s; peak ${mb(memory.peakRssMb)}, uncollected JS garbage included)`,
     ],
     ...large.stages.map((st) => [
       `RSS, ${n(large.tasks)}-task DB (WAL, ${n(large.historyRows)} history rows), own process: ${st.name}`,
-      `${mb(st.rssMb)}${st.seconds != null ? ` (${st.seconds.toFixed(1)} s)` : ''}`,
+      `${mb(st.rssMb)} (JS heap ${mb(st.heapMb)})${st.seconds != null ? `, ${st.seconds.toFixed(1)} s` : ''}`,
     ]),
-    [`… growth from the addon loaded to the end; peak RSS`, `**${signedMb(lastLarge.rssMb - large.stages[0].rssMb)}**; peak ${mb(large.peakRssMb)}`],
+    [`… RSS along the first pass, every ${n(large.tasks / 10)} calls`, large.curve ? `${large.curve.map((c) => c.rssMb.toFixed(0)).join(' → ')} MB` : '–'],
+    [
+      `… growth from the addon loaded (the harness's ${n(large.tasks)} task ids already in the JS heap) to the end; peak RSS`,
+      `**${signedMb(lastLarge.rssMb - large.stages[0].rssMb)}** (JS heap ${signedMb(lastLarge.heapMb - large.stages[0].heapMb)}); peak ${mb(large.peakRssMb)}`,
+    ],
     [
       "the addon's cache bounds (its source)",
       bounds.length ? bounds.map((b) => `${b.name} = ${n(b.value)} (${b.doc.replace(/\|/g, '/')})`).join('; ') : 'not visible',
@@ -568,6 +574,11 @@ function report(all) {
   }
   trows.push(['no index created, nothing written by the reads', all.schemaUnchanged ? 'schema of every copy unchanged after the run' : 'schema changed', meets(all.schemaUnchanged)])
   out.push(table(['target', 'measured', ''], trows))
+  out.push('')
+  out.push(
+    `"After a commit" targets: the worst of the sizes and of both variants (the commit to the task or tasks asked for, and elsewhere). ` +
+      `Previous unchanged-database figures: ${PREVIOUS.source}; judged strictly (no allowance for noise).`,
+  )
   return out.join('\n')
 }
 
@@ -615,9 +626,13 @@ async function main() {
   const text = report(all)
   console.log(text)
   fs.mkdirSync(DATA_DIR, { recursive: true })
-  fs.writeFileSync(path.join(DATA_DIR, QUICK ? 'results-quick.json' : 'results.json'), JSON.stringify(all, null, 2))
-  const header = `# Benchmark results\n\nWritten by \`npm run bench\`${QUICK ? ' -- --quick' : ''}.\n\n`
-  fs.writeFileSync(QUICK ? path.join(DATA_DIR, 'RESULTS-quick.md') : path.join(__dirname, 'RESULTS.md'), `${header}${text}\n`)
+  fs.writeFileSync(path.join(DATA_DIR, `results-${SIZES.join('-')}.json`), JSON.stringify(all, null, 2))
+  // Only the full run writes bench/RESULTS.md; --quick and --sizes= runs write theirs under bench/.data.
+  const partial = QUICK || sizesFlag
+  const header = `# Benchmark results\n\nWritten by \`npm run bench${partial ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`.\n\n`
+  const out = partial ? path.join(DATA_DIR, `RESULTS-${SIZES.join('-')}.md`) : path.join(__dirname, 'RESULTS.md')
+  fs.writeFileSync(out, `${header}${text}\n`)
+  log(`wrote ${path.relative(REPO, out)}`)
   fs.rmSync(WORK_DIR, { recursive: true, force: true })
   log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`)
 }
