@@ -33,19 +33,30 @@ async function timeAsync(fanOut, calls, { minMs = 1000, warmup = 2 } = {}) {
   return Number(elapsed) / 1000 / (rounds * calls)
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
+}
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length
 
 /**
- * Two sides timed in alternating rounds (A, B, A, B, …) so that a change in the
+ * Two sides timed in alternating rounds (A B, B A, A B, …) so that a change in the
  * machine's load hits both alike; the median round of each, µs per call.
  */
-async function compare(a, b, { minMs = 1000, rounds = 5 } = {}) {
+async function compare(a, b, { minMs = 1000, rounds = 6 } = {}) {
   const chunk = { minMs: Math.max(50, minMs / rounds) }
   const as = []
   const bs = []
   for (let r = 0; r < rounds; r++) {
-    as.push(await a(chunk))
-    bs.push(await b(chunk))
+    // A B, B A, A B, …: neither side is always the one right after the other
+    if (r % 2 === 0) {
+      as.push(await a(chunk))
+      bs.push(await b(chunk))
+    } else {
+      bs.push(await b(chunk))
+      as.push(await a(chunk))
+    }
   }
   return [median(as), median(bs)]
 }
@@ -64,4 +75,4 @@ function formatTime(us) {
 
 const formatRatio = (r) => (Number.isFinite(r) ? `${r >= 100 ? r.toFixed(0) : r.toFixed(1)}×` : '–')
 
-module.exports = { timeSync, timeAsync, compare, percentile, formatTime, formatRatio }
+module.exports = { timeSync, timeAsync, compare, median, mean, percentile, formatTime, formatRatio }

@@ -16,5 +16,5 @@ global.gc?.()
 const after = process.memoryUsage().rss
 const mb = (b) => b / 2 ** 20
 process.stdout.write(
-  JSON.stringify({ calls: Number(calls), beforeMb: mb(before), afterMb: mb(after), growthMb: mb(after - before), seconds }) + '\n',
+  JSON.stringify({ calls: Number(calls), beforeMb: mb(before), afterMb: mb(after), growthMb: mb(after - before), seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n',
 )

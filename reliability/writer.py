@@ -1,8 +1,10 @@
 """A worker-like writer for the load test (reliability/load.js).
 
 Commits task status changes the way the AI PM Python backend does: the stdlib
-`sqlite3` module, rollback journal, `timeout=30`; read the old status, then in
-one transaction update the task and append a `change_history` row. Paced at
+`sqlite3` module, `timeout=30`, no journal mode of its own (it inherits the
+database's: WAL inside the app, the rollback journal for a database the app never
+opened); read the old status, then in one transaction update the task and
+append a `change_history` row. Paced at
 `--rate` commits per second from `--start-at` for `--duration` seconds.
 
 Writes a JSON report to `--out`: every commit it made (history row id, task,
@@ -31,7 +33,7 @@ def main():
     args = parser.parse_args()
 
     tasks = args.tasks.split(",")
-    conn = sqlite3.connect(args.db, timeout=30)  # as the backend: rollback journal, 30 s busy timeout
+    conn = sqlite3.connect(args.db, timeout=30)  # as the backend: the database's journal mode, 30 s busy timeout
     commits, latencies_ms, errors = [], [], []
 
     time.sleep(max(0.0, args.start_at - time.time()))
