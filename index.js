@@ -84,6 +84,7 @@ function watchExecutionSteps(projectId, options, listener) {
 
 // One `exports.name =` per export, so Node's ESM named imports see each of them.
 exports.EXECUTION_STEPS = native.EXECUTION_STEPS
+exports.__napiBindingTarget = native.__napiBindingTarget
 exports.getTaskExecutionStep = (projectId, taskId, options) =>
   native.getTaskExecutionStep(projectId, taskId, options, callerEnv())
 exports.getTaskExecutionStepSync = (projectId, taskId, options) =>

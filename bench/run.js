@@ -19,6 +19,10 @@
 // `--sizes=small` or `--sizes=large`: only those (bench/.data/RESULTS-<sizes>.md).
 'use strict'
 
+// The generated databases hold the Python writers' times in Japan time, as real ones do:
+// read them in that zone (child processes inherit it), as the Jest suites do.
+process.env.TZ ??= 'Asia/Tokyo'
+
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')

@@ -3,6 +3,9 @@
 //! checkpoints and WAL resets by another process during reads, and the journal
 //! mode switched under a watcher.
 
+// Unix file modes and descriptors; the Windows build is tested by windows/suite.js.
+#![cfg(unix)]
+
 mod support;
 
 use std::path::Path;

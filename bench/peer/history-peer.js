@@ -199,7 +199,8 @@ function evaluate(task, allRows) {
 
   let startedMs = null
   if (entered === 'in_progress') startedMs = enteredAt
-  else if (entered === 'rework') startedMs = running ? firstAt ?? enteredAt : null
+  // SPEC §6: the current attempt began with the move into REWORK, run or not.
+  else if (entered === 'rework') startedMs = running ? firstAt ?? enteredAt : enteredAt
   else startedMs = firstAt
   startedMs ??= parseDbTime(task[T.startedAt])
 
