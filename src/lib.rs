@@ -25,8 +25,12 @@ mod decision;
 mod evidence;
 mod io;
 mod present;
-mod sample;
 mod tracker;
+
+/// The sample user-data folder, and the scripts of what the app's backend
+/// writes that build it (for the Rust tests and the benchmark; not an API).
+#[doc(hidden)]
+pub mod sample;
 
 pub use decision::timeline::StepStatus;
 pub use decision::Source as EvidenceSource;

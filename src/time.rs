@@ -49,6 +49,14 @@ impl Zone {
         }
     }
 
+    /// The wall-clock time of `t` in this zone.
+    pub fn local(self, t: Instant) -> NaiveDateTime {
+        match self {
+            Zone::Local => t.with_timezone(&Local).naive_local(),
+            Zone::Fixed(offset) => t.with_timezone(&offset).naive_local(),
+        }
+    }
+
     /// RFC 3339 with this zone's offset, e.g. `2026-10-24T10:51:49+09:00`.
     pub fn format(self, t: Instant) -> String {
         match self {

@@ -123,11 +123,11 @@ fn a_retry_after_crash_recovery_reads_the_new_log_and_the_dead_one_is_history() 
         &sqlite_utc(600),
         Some(PROJECT),
     );
-    f.launch("TASK_1", "Worker B", 660);
-    let info = f.step("TASK_1", 700);
+    f.daemon_launch("TASK_1", 660);
+    let info = f.step("TASK_1", 661);
     assert_eq!(
         shown(&info),
-        (Some("file_lock"), "history", 42),
+        (Some("get_task_info"), "history", 14),
         "the new attempt has no log yet: the old one is not its"
     );
     f.worker_log("TASK_1", 661, &run_until(4));

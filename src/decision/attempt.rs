@@ -6,7 +6,7 @@
 
 use chrono::{DurationRound, TimeDelta};
 
-use crate::evidence::history::HistoryRow;
+use crate::evidence::history::{Field, HistoryRow};
 use crate::time::Instant;
 
 /// How long before its IN_PROGRESS transition an attempt's worker log may have
@@ -46,6 +46,9 @@ pub struct Attempt<'a> {
     pub rows: Vec<&'a HistoryRow>,
     /// Where the transition is in the task's rows.
     entry: Option<usize>,
+    /// When the status row before it was written: a run launched before that
+    /// belongs to an earlier attempt (a crash-recovered relaunch's dead worker).
+    previous_status_at: Option<Instant>,
 }
 
 impl<'a> Attempt<'a> {
@@ -57,14 +60,18 @@ impl<'a> Attempt<'a> {
 
     /// The latest run (worker or rework), whichever came last.
     pub fn latest_run(rows: &[&'a HistoryRow]) -> Option<Attempt<'a>> {
-        let entry = rows
-            .iter()
-            .rposition(|r| r.is_status_to("IN_PROGRESS") || r.is_status_to("REWORK"))?;
-        let phase = if rows[entry].is_status_to("REWORK") {
-            Phase::Rework
-        } else {
-            Phase::Worker
-        };
+        Attempt::latest_of(rows, &[Phase::Worker, Phase::Rework])
+    }
+
+    /// The latest attempt of any phase: a worker run, a rework run or a review.
+    pub fn latest_any(rows: &[&'a HistoryRow]) -> Option<Attempt<'a>> {
+        Attempt::latest_of(rows, &[Phase::Worker, Phase::Rework, Phase::Review])
+    }
+
+    fn latest_of(rows: &[&'a HistoryRow], phases: &[Phase]) -> Option<Attempt<'a>> {
+        let phase_of = |r: &HistoryRow| phases.iter().copied().find(|p| r.is_status_to(p.status()));
+        let entry = rows.iter().rposition(|r| phase_of(r).is_some())?;
+        let phase = phase_of(rows[entry])?;
         Some(Attempt::at(rows, phase, entry))
     }
 
@@ -82,6 +89,7 @@ impl<'a> Attempt<'a> {
             entered_at: None,
             rows: Vec::new(),
             entry: None,
+            previous_status_at: None,
         }
     }
 
@@ -98,7 +106,12 @@ impl<'a> Attempt<'a> {
             }
             _ => entry,
         };
-        let rows = rows
+        let previous_status_at = rows[..first]
+            .iter()
+            .rev()
+            .find(|r| r.field == Field::Status)
+            .and_then(|r| r.changed_at);
+        let attempt_rows = rows
             .iter()
             .enumerate()
             .skip(first)
@@ -108,28 +121,63 @@ impl<'a> Attempt<'a> {
         Attempt {
             phase,
             entered_at,
-            rows,
+            rows: attempt_rows,
             entry: Some(entry),
+            previous_status_at,
         }
+    }
+
+    /// The attempt with only its rows written at or after `since` (all, for `None`).
+    pub fn since(&self, since: Option<Instant>) -> Attempt<'a> {
+        let mut later = self.clone();
+        if let Some(since) = since.map(truncate) {
+            later.rows.retain(|r| r.changed_at.is_some_and(|t| t >= since));
+        }
+        later
+    }
+
+    /// The row that began the attempt.
+    pub fn entry_row(&self, rows: &[&'a HistoryRow]) -> Option<&'a HistoryRow> {
+        self.entry.map(|i| rows[i])
+    }
+
+    /// Whether the launcher daemon began it (its `→ ParallelWorker` row comes
+    /// with the move to IN_PROGRESS), before the worker has said anything.
+    pub fn launched_by_daemon(&self) -> bool {
+        self.phase == Phase::Worker && self.rows.iter().any(|r| r.is_launchers())
+    }
+
+    /// Whether the worker of this attempt has named itself (an assignee row of
+    /// its `assign_worker` step, written after its file locks).
+    pub fn worker_assigned(&self) -> bool {
+        self.rows.iter().any(|r| r.is_worker_assignment())
+    }
+
+    /// The earliest a run of this attempt can have begun (`None`: any time).
+    pub fn runs_from(&self) -> Option<Instant> {
+        let entered = truncate(self.entered_at?);
+        let earliest = match self.phase {
+            Phase::Worker => entered - HAND_START_LEAD,
+            Phase::Rework | Phase::Review => entered,
+        };
+        Some(match self.previous_status_at.map(truncate) {
+            Some(previous) if self.phase == Phase::Worker => earliest.max(previous),
+            _ => earliest,
+        })
     }
 
     /// Whether a run that began at `began` (and ended at `ended`, if it has)
     /// can be this attempt's. A run that ended before the status was entered
     /// never is; a run launched before a REWORK or DONE transition never is the
     /// rework run or the review; a worker run may have begun a moment before
-    /// its IN_PROGRESS transition ([`HAND_START_LEAD`]).
+    /// its IN_PROGRESS transition ([`HAND_START_LEAD`]), but not before the
+    /// status row before that transition.
     pub fn admits(&self, began: Option<Instant>, ended: Option<Instant>) -> bool {
-        let Some(entered) = self.entered_at.map(truncate) else {
+        let (Some(entered), Some(from)) = (self.entered_at.map(truncate), self.runs_from()) else {
             return true;
         };
         let Some(began) = began else { return false };
-        if ended.is_some_and(|e| e < entered) {
-            return false;
-        }
-        match self.phase {
-            Phase::Worker => began >= entered - HAND_START_LEAD,
-            Phase::Rework | Phase::Review => began >= entered,
-        }
+        began >= from && ended.is_none_or(|e| e >= entered)
     }
 }
 

@@ -6,31 +6,39 @@
 //!
 //! The order of the rules:
 //! 1. The task's own history rows ([`ownership`]) give its attempts
-//!    ([`attempt`]): the latest transition into IN_PROGRESS, REWORK or DONE.
+//!    ([`attempt`]); its status says which count ([`plan::Focus`]), and so
+//!    which evidence to fetch ([`plan()`]).
 //! 2. A run is the attempt's if it began with it and did not end before it
-//!    ([`Attempt::admits`]). Of the attempt's runs, the strongest source
-//!    speaks: `recorded` > `log` (worker log, or the rework part of the review
-//!    log) > `history` (the seed's rules, [`history_rules`]) > `status`.
-//! 3. Running: IN_PROGRESS always; REWORK while a run of its attempt is going
-//!    (a rework run, recorded events, a worker log) or locks are held; DONE
-//!    while a review of its attempt is going (its review log started after the
-//!    move to DONE and has not ended).
-//! 4. A task that is not running shows its latest run attempt.
+//!    ([`Attempt::admits`]); of several logs, the newest speaks, and a log with
+//!    no step line yet already says `get_task_info`.
+//! 3. Of a running attempt's runs — recorded > log (worker log, `--loop`
+//!    output, the rework part of the review log) > history ([`history_rules`])
+//!    — the one that reached furthest speaks (the stronger on a tie): each is a
+//!    step the worker has certainly reached, so the step shown never moves
+//!    backwards within an attempt.
+//! 4. Running: IN_PROGRESS always; REWORK while a run of its attempt is going
+//!    (a log or recorded run not ended, or the worker's assignee row or locks
+//!    after the last one ended); DONE while a review of its attempt is going.
+//! 5. A task that is not running shows its latest attempt; a review that
+//!    stopped the task (ESCALATED) reached step 7 and stopped there.
 
 pub mod attempt;
 pub mod history_rules;
 pub mod ownership;
+pub mod plan;
 pub mod timeline;
 
-use self::attempt::{Attempt, Phase, HAND_START_LEAD};
-use self::history_rules::history_run;
-use self::ownership::own_rows;
+pub use self::plan::{plan, Plan};
+
+use self::attempt::{Attempt, Phase};
+use self::history_rules::{history_run, worker_started, Now};
+use self::plan::Focus;
 use self::timeline::{timeline, ReviewSpan, RunEnding, StepSpan};
 use crate::evidence::history::HistoryRow;
 use crate::evidence::metadata::TaskMetadata;
 use crate::evidence::review_log::ReviewLog;
 use crate::evidence::run::{Outcome, Run, Unmentioned};
-use crate::evidence::{OtherTask, TaskEvidence, TaskRow};
+use crate::evidence::TaskEvidence;
 use crate::status::{StatusClass, TaskStatus};
 use crate::step::{Step, StepEvent, TOTAL_STEPS};
 use crate::time::Instant;
@@ -86,43 +94,31 @@ pub struct Decision {
     pub last_updated: Option<Instant>,
 }
 
-/// Decides the state of the task `evidence` describes.
-pub fn decide(evidence: &TaskEvidence<'_>) -> Decision {
+/// Decides the state of the task `evidence` describes, on the evidence `plan` asked for.
+pub fn decide(plan: &Plan, evidence: &TaskEvidence<'_>) -> Decision {
     let task = evidence.task;
     let status = TaskStatus::parse(&task.status);
     let class = status.class();
-    let rows = own_rows(evidence.history, task, evidence.others);
+    let rows = plan.own_rows(evidence.history);
     let review = evidence.review_log.filter(|log| log.is_for(&task.project_id, &task.id));
     let case = Case {
         evidence,
         rows: &rows,
         review,
     };
-    let outcome = match status {
-        TaskStatus::InProgress => case.worker_attempt(),
-        TaskStatus::Rework => case.rework_attempt(),
-        TaskStatus::Done => case.review_attempt(),
-        TaskStatus::InReview | TaskStatus::Completed => case.finished(),
-        _ => case.latest_run(RunEnding::Stopped),
+    let found = match Focus::of(&status, &rows) {
+        Focus::Worker(attempt) => case.worker_attempt(&attempt),
+        Focus::Rework(attempt) => case.rework_attempt(&attempt),
+        Focus::Review(attempt) => case.review_attempt(&attempt),
+        Focus::Reviewed(attempt) => {
+            let before = case.run_before(&attempt);
+            case.finished_with(&attempt, before, case.review_span(&attempt))
+        }
+        Focus::StoppedInReview(attempt) => case.stopped_in_review(&attempt),
+        Focus::LatestRun(attempt, ending) => case.latest_run(attempt, ending),
     };
-    let last_updated = case.last_updated(&outcome);
-    outcome.into_decision(class, last_updated)
-}
-
-/// Which worker logs a decision about this task reads: those launched at or
-/// after the returned time; `None`: just the newest. (Reading only these keeps
-/// a task with many attempts to one log per call.)
-pub fn logs_wanted_from(task: &TaskRow, others: &[OtherTask], history: &[HistoryRow]) -> Option<Instant> {
-    let rows = own_rows(history, task, others);
-    let attempt = match TaskStatus::parse(&task.status) {
-        TaskStatus::InProgress => Attempt::latest(&rows, Phase::Worker),
-        TaskStatus::Rework => Attempt::latest(&rows, Phase::Rework),
-        TaskStatus::Done => Attempt::latest(&rows, Phase::Review).and_then(|a| a.run_before(&rows)),
-        _ => Attempt::latest_run(&rows),
-    }?;
-    attempt
-        .entered_at
-        .map(|t| t - HAND_START_LEAD - chrono::TimeDelta::seconds(1))
+    let last_updated = case.last_updated(&found);
+    found.into_decision(class, last_updated)
 }
 
 /// A run chosen to speak for an attempt.
@@ -143,6 +139,8 @@ struct Found {
     review: Option<ReviewSpan>,
     /// The task is running because it is being reviewed.
     reviewing: bool,
+    /// The attempt stopped in its review: step 7 was reached, and failed for this reason.
+    stopped_in_review: Option<Failure>,
     /// How to read `run` where it has no terminal event, for a task not running.
     ending: RunEnding,
     started_at: Option<Instant>,
@@ -157,6 +155,7 @@ impl Found {
             run,
             review: None,
             reviewing: false,
+            stopped_in_review: None,
             ending,
             started_at,
         }
@@ -170,13 +169,11 @@ struct Case<'e, 'r> {
 }
 
 impl<'e> Case<'e, '_> {
-    /// IN_PROGRESS: running; the attempt's strongest run says where.
-    fn worker_attempt(&self) -> Found {
-        let attempt = Attempt::latest(self.rows, Phase::Worker).unwrap_or_else(|| Attempt::unknown(Phase::Worker));
-        let metadata = self.evidence.task.metadata.as_deref().map(TaskMetadata::parse);
-        let chosen = self.best_run(&attempt, true, metadata.as_ref()).unwrap_or_else(|| {
-            // Running with nothing to say: being assigned; without any history at
-            // all, still fetching its info.
+    /// IN_PROGRESS: running; the attempt's run that reached furthest says where.
+    fn worker_attempt(&self, attempt: &Attempt<'_>) -> Found {
+        let chosen = self.best_run(attempt, true).unwrap_or_else(|| {
+            // Running with nothing to say: without any history, still fetching its
+            // info; moved to IN_PROGRESS by something that is not a worker, being assigned.
             let (source, step) = if self.rows.is_empty() {
                 (Source::Status, Step::GetTaskInfo)
             } else {
@@ -197,22 +194,35 @@ impl<'e> Case<'e, '_> {
         )
     }
 
-    /// REWORK: running while a run of the attempt is going, or locks are held.
-    fn rework_attempt(&self) -> Found {
-        let attempt = Attempt::latest(self.rows, Phase::Rework).unwrap_or_else(|| Attempt::unknown(Phase::Rework));
-        let latest = self.best_run(&attempt, false, None);
-        let going = latest
-            .clone()
-            .filter(|c| c.source != Source::History && !c.run.is_terminated());
-        let locked = self.evidence.locks.is_some_and(|l| l.count > 0);
-        let held = || {
-            history_run(&attempt, self.evidence.locks, None).map(|run| Chosen {
-                source: Source::History,
-                run,
-                began_at: None,
-            })
+    /// REWORK: running while a run of the attempt is going — its log or recorded
+    /// run not ended, or, after the last one ended (or with none), the worker's
+    /// assignee row or locks (a run the app's button started, without a log).
+    fn rework_attempt(&self, attempt: &Attempt<'_>) -> Found {
+        let logged = [self.recorded(attempt), self.log(attempt)]
+            .into_iter()
+            .flatten()
+            .max_by_key(|c| c.began_at);
+        let ended = logged
+            .as_ref()
+            .filter(|c| c.run.is_terminated())
+            .map(|c| c.run.ended_at());
+        let going = logged.clone().filter(|c| !c.run.is_terminated());
+        // History after the last logged run ended (or after a going one began) is
+        // that run's or a newer one's.
+        let since = match (&going, ended) {
+            (Some(g), _) => g.began_at,
+            (None, Some(end)) => end.or(Some(Instant::MAX_UTC)),
+            (None, None) => None,
         };
-        match going.or_else(|| locked.then(held).flatten()) {
+        let later = attempt.since(since);
+        let history = self
+            .history(&later, true, false)
+            .filter(|_| self.history_shows_run(&later, since));
+        let running = match (going, history) {
+            (Some(g), h) => furthest([Some(g), h]),
+            (None, h) => h,
+        };
+        match running {
             Some(chosen) => {
                 let started_at = self.began(&chosen).or(attempt.entered_at);
                 Found::of(true, Some(chosen), RunEnding::Live, started_at)
@@ -220,25 +230,38 @@ impl<'e> Case<'e, '_> {
             // Waiting for a rework: the latest attempt is this one, with whatever ran in it.
             None => {
                 let started_at = attempt.entered_at.or(self.evidence.task.started_at);
-                Found::of(false, latest, RunEnding::Stopped, started_at)
+                Found::of(false, logged, RunEnding::Stopped, started_at)
             }
         }
     }
 
+    /// Whether the attempt's rows after `since`, or the locks held, show a
+    /// rework run of their own: the worker named itself, or holds locks taken since.
+    fn history_shows_run(&self, attempt: &Attempt<'_>, since: Option<Instant>) -> bool {
+        let locked_since = self
+            .evidence
+            .locks
+            .is_some_and(|l| l.count > 0 && since.is_none_or(|s| l.first_locked_at.is_none_or(|at| at >= s)));
+        attempt.worker_assigned() || locked_since
+    }
+
     /// DONE: running while a review of the attempt is going.
-    fn review_attempt(&self) -> Found {
-        let attempt = Attempt::latest(self.rows, Phase::Review).unwrap_or_else(|| Attempt::unknown(Phase::Review));
-        let before = self.run_before(&attempt);
-        let review = self.review_span(&attempt);
+    fn review_attempt(&self, attempt: &Attempt<'_>) -> Found {
+        let before = self.run_before(attempt);
+        let review = self.review_span(attempt);
         if let Some(span) = review.filter(|s| s.ended_at.is_none()) {
             return Found {
-                running: true,
-                source: Source::Log,
-                run: before.map(|c| c.run),
                 review: Some(span),
                 reviewing: true,
-                ending: RunEnding::Finished,
-                started_at: span.started_at,
+                ..Found::of(
+                    true,
+                    before.map(|c| Chosen {
+                        source: Source::Log,
+                        ..c
+                    }),
+                    RunEnding::Finished,
+                    attempt.entered_at.or(span.started_at),
+                )
             };
         }
         let recorded_review = self.evidence.recorded.iter().rev().find(|r| {
@@ -246,33 +269,27 @@ impl<'e> Case<'e, '_> {
         });
         if let Some(recorded) = recorded_review {
             let started_at = recorded.run.marks(Step::AutoReview).first_at;
-            return Found {
-                running: true,
+            let chosen = Chosen {
                 source: Source::Recorded,
-                run: Some(recorded.run.clone()),
+                run: recorded.run.clone(),
+                began_at: recorded.began_at,
+            };
+            return Found {
                 review: Some(ReviewSpan {
                     started_at,
                     ended_at: None,
                     failed: false,
                 }),
                 reviewing: true,
-                ending: RunEnding::Finished,
-                started_at,
+                ..Found::of(
+                    true,
+                    Some(chosen),
+                    RunEnding::Finished,
+                    attempt.entered_at.or(started_at),
+                )
             };
         }
-        self.finished_with(&attempt, before, review)
-    }
-
-    /// IN_REVIEW, COMPLETED: the latest review and the run before it.
-    fn finished(&self) -> Found {
-        match Attempt::latest(self.rows, Phase::Review) {
-            Some(attempt) => {
-                let before = self.run_before(&attempt);
-                let review = self.review_span(&attempt);
-                self.finished_with(&attempt, before, review)
-            }
-            None => self.latest_run(RunEnding::Finished),
-        }
+        self.finished_with(attempt, before, review)
     }
 
     fn finished_with(&self, review_attempt: &Attempt<'_>, before: Option<Chosen>, review: Option<ReviewSpan>) -> Found {
@@ -287,16 +304,37 @@ impl<'e> Case<'e, '_> {
         }
     }
 
-    /// Every other status: not running; the latest run attempt.
-    fn latest_run(&self, ending: RunEnding) -> Found {
-        let attempt = match Attempt::latest_run(self.rows) {
-            Some(attempt) => attempt,
-            // Without any history every run may be the latest; with history but no
-            // run, there was none.
-            None if self.rows.is_empty() => Attempt::unknown(Phase::Worker),
-            None => return Found::of(false, None, ending, self.evidence.task.started_at),
+    /// Stopped by a review's verdict (ESCALATED during the review): the attempt
+    /// reached the review, and the review is where it stopped.
+    fn stopped_in_review(&self, attempt: &Attempt<'_>) -> Found {
+        let stopped_at = self.rows.last().and_then(|r| r.changed_at);
+        let logged = self.review_span(attempt);
+        let span = ReviewSpan {
+            failed: true,
+            ended_at: logged.and_then(|s| s.ended_at).or(stopped_at),
+            started_at: logged.and_then(|s| s.started_at),
         };
-        let chosen = self.best_run(&attempt, false, None);
+        let message = self
+            .review
+            .filter(|_| logged.is_some())
+            .and_then(|log| log.review.message.clone().or(log.review.verdict.clone()))
+            .unwrap_or_else(|| self.evidence.task.status.clone());
+        let mut found = self.finished_with(attempt, self.run_before(attempt), Some(span));
+        found.source = if logged.is_some() { Source::Log } else { Source::History };
+        found.ending = RunEnding::Stopped;
+        found.stopped_in_review = Some(Failure {
+            step: Step::AutoReview,
+            message,
+        });
+        found
+    }
+
+    /// Every other status: not running; the latest run attempt.
+    fn latest_run(&self, attempt: Option<Attempt<'_>>, ending: RunEnding) -> Found {
+        let Some(attempt) = attempt else {
+            return Found::of(false, None, ending, self.evidence.task.started_at);
+        };
+        let chosen = self.best_run(&attempt, false);
         let started_at = attempt.entered_at.or(chosen.as_ref().and_then(|c| self.began(c)));
         Found::of(false, chosen, ending, started_at.or(self.evidence.task.started_at))
     }
@@ -304,8 +342,8 @@ impl<'e> Case<'e, '_> {
     /// The run of the run attempt that ended in `review` (the one the review reviews).
     fn run_before(&self, review: &Attempt<'_>) -> Option<Chosen> {
         match review.run_before(self.rows) {
-            Some(run_attempt) => self.best_run(&run_attempt, false, None),
-            None if review.entered_at.is_none() => self.best_run(&Attempt::unknown(Phase::Worker), false, None),
+            Some(run_attempt) => self.best_run(&run_attempt, false),
+            None if review.entered_at.is_none() => self.best_run(&Attempt::unknown(Phase::Worker), false),
             None => None,
         }
     }
@@ -322,20 +360,32 @@ impl<'e> Case<'e, '_> {
             .task
             .reviewed_at
             .filter(|r| log.started_at.is_some_and(|s| *r >= s));
+        let span = ReviewSpan::of(log);
         Some(ReviewSpan {
-            started_at: log.started_at,
-            ended_at: log.review.ended_at.or(reviewed_at),
-            failed: log.review.failed,
+            ended_at: span.ended_at.or(reviewed_at),
+            ..span
         })
     }
 
-    /// The strongest run of `attempt`: recorded, then a log (for a rework, the
-    /// rework part of the review log or a worker log launched for it, whichever
-    /// began last), then the seed's rules (with the locks and metadata of now,
-    /// for a running attempt).
-    fn best_run(&self, attempt: &Attempt<'_>, live: bool, metadata: Option<&TaskMetadata>) -> Option<Chosen> {
-        let e = self.evidence;
-        let recorded = e
+    /// The run that speaks for `attempt`. Running (`live`): of the recorded
+    /// run, the log run and the history, the one that reached furthest (the
+    /// stronger on a tie), so the step shown never moves back as finer evidence
+    /// arrives. Not running: the strongest.
+    fn best_run(&self, attempt: &Attempt<'_>, live: bool) -> Option<Chosen> {
+        let (recorded, log) = (self.recorded(attempt), self.log(attempt));
+        // The seed's metadata never outranks a finer source of the attempt.
+        let metadata = live && recorded.is_none() && log.is_none();
+        let candidates = [recorded, log, self.history(attempt, live, metadata)];
+        if live {
+            furthest(candidates)
+        } else {
+            candidates.into_iter().flatten().next()
+        }
+    }
+
+    /// The attempt's latest recorded run.
+    fn recorded(&self, attempt: &Attempt<'_>) -> Option<Chosen> {
+        self.evidence
             .recorded
             .iter()
             .rev()
@@ -344,15 +394,26 @@ impl<'e> Case<'e, '_> {
                 source: Source::Recorded,
                 run: r.run.clone(),
                 began_at: r.began_at,
-            });
-        let worker_log = e
+            })
+    }
+
+    /// The attempt's newest log run: a worker log's (or a `--loop` worker's),
+    /// or for a rework the rework part of the review log, whichever began last.
+    /// A log with no step line yet says the worker is fetching its task.
+    fn log(&self, attempt: &Attempt<'_>) -> Option<Chosen> {
+        let worker_log = self
+            .evidence
             .worker_logs
             .iter()
             .rev()
-            .find(|l| !l.run.is_empty() && attempt.admits(Some(l.launched_at), l.run.ended_at()))
+            .find(|l| attempt.admits(Some(l.launched_at), l.run.ended_at()))
             .map(|l| Chosen {
                 source: Source::Log,
-                run: l.run.clone(),
+                run: if l.run.is_empty() {
+                    opened(l.launched_at)
+                } else {
+                    l.run.clone()
+                },
                 began_at: Some(l.launched_at),
             });
         let rework = self
@@ -365,17 +426,33 @@ impl<'e> Case<'e, '_> {
                 run: part.run.clone(),
                 began_at: part.started_at,
             });
-        let log = match (rework, worker_log) {
+        match (rework, worker_log) {
             (Some(r), Some(w)) => Some(if r.began_at >= w.began_at { r } else { w }),
             (r, w) => r.or(w),
+        }
+    }
+
+    /// The seed's rules on the attempt (with the locks of now for a running one,
+    /// and its metadata where asked).
+    fn history(&self, attempt: &Attempt<'_>, live: bool, with_metadata: bool) -> Option<Chosen> {
+        let task = self.evidence.task;
+        let entry_by = attempt.entry_row(self.rows).and_then(|r| r.changed_by.as_deref());
+        // Metadata left by an earlier attempt says nothing until this one's worker has started.
+        let trusted = attempt.entered_at.is_none() || worker_started(attempt, entry_by);
+        let metadata = task
+            .metadata
+            .as_deref()
+            .filter(|_| with_metadata && trusted)
+            .map(TaskMetadata::parse);
+        let now = Now {
+            locks: self.evidence.locks.filter(|_| live),
+            metadata: metadata.as_ref(),
+            has_target_files: task.has_target_files,
         };
-        recorded.or(log).or_else(|| {
-            let locks = if live { e.locks } else { None };
-            history_run(attempt, locks, metadata).map(|run| Chosen {
-                source: Source::History,
-                run,
-                began_at: None,
-            })
+        history_run(attempt, entry_by, now).map(|run| Chosen {
+            source: Source::History,
+            run,
+            began_at: None,
         })
     }
 
@@ -398,21 +475,37 @@ impl<'e> Case<'e, '_> {
     }
 }
 
+/// Of runs in order of strength, the one that reached furthest (the first of equals).
+fn furthest(candidates: impl IntoIterator<Item = Option<Chosen>>) -> Option<Chosen> {
+    candidates
+        .into_iter()
+        .flatten()
+        .fold(None, |best: Option<Chosen>, c| match &best {
+            Some(b) if b.run.reached() >= c.run.reached() => best,
+            _ => Some(c),
+        })
+}
+
 impl Found {
     fn into_decision(self, class: StatusClass, last_updated: Option<Instant>) -> Decision {
         let run = self.run.as_ref();
-        let reached = run.and_then(Run::reached);
+        let reached = match &self.stopped_in_review {
+            Some(_) => Some(Step::AutoReview),
+            None => run.and_then(Run::reached),
+        };
         let current_step = match (self.running, self.reviewing) {
             (false, _) => None,
             (true, true) => Some(Step::AutoReview),
             (true, false) => Some(reached.unwrap_or(Step::GetTaskInfo)),
         };
-        let failure = run.filter(|_| !self.reviewing).and_then(|r| match r.outcome() {
-            Outcome::Failed { step, message, .. } => Some(Failure {
-                step: *step,
-                message: message.clone(),
-            }),
-            _ => None,
+        let failure = self.stopped_in_review.clone().or_else(|| {
+            run.filter(|_| !self.reviewing).and_then(|r| match r.outcome() {
+                Outcome::Failed { step, message, .. } => Some(Failure {
+                    step: *step,
+                    message: message.clone(),
+                }),
+                _ => None,
+            })
         });
         let unfinished = run.is_some_and(|r| !r.is_terminated());
         let progress_percent = match (current_step, class) {
@@ -447,6 +540,13 @@ impl Found {
 fn milestone(step: Step) -> Run {
     let mut run = Run::new(Unmentioned::Completed);
     run.step_event(None, step, StepEvent::Start);
+    run
+}
+
+/// A worker log created, its worker not yet started: fetching its task.
+fn opened(launched_at: Instant) -> Run {
+    let mut run = Run::new(Unmentioned::Skipped);
+    run.step_event(Some(launched_at), Step::GetTaskInfo, StepEvent::Start);
     run
 }
 

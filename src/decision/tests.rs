@@ -9,7 +9,7 @@ use crate::decision::timeline::StepStatus;
 use crate::evidence::recorded::{split_runs, RecordedEvent, RecordedRun};
 use crate::evidence::review_log::ReviewLogParser;
 use crate::evidence::worker_log::WorkerLogParser;
-use crate::evidence::{HeldLocks, OtherTask, WorkerLogRun};
+use crate::evidence::{HeldLocks, OtherTask, TaskRow, WorkerLogRun};
 use crate::time::{parse_db_timestamp, Zone};
 
 const PROJECT: &str = "ai_pm_manager";
@@ -39,7 +39,7 @@ fn worker_log(launched: i64, lines: &[(i64, &str)]) -> WorkerLogRun {
     log_text(lines).lines().for_each(|l| parser.feed(l));
     WorkerLogRun {
         launched_at: at(launched),
-        run: parser.run().clone(),
+        run: parser.runs()[0].run.clone(),
     }
 }
 
@@ -133,15 +133,19 @@ fn case(status: &str, assignee: &str, history: Vec<HistoryRow>) -> Case {
 
 impl Case {
     fn decide(&self) -> Decision {
-        decide(&TaskEvidence {
-            task: &self.task,
-            others: &self.others,
-            history: &self.history,
-            locks: self.locks,
-            recorded: &self.recorded,
-            worker_logs: &self.logs,
-            review_log: self.review.as_ref(),
-        })
+        let launches: Vec<Instant> = self.logs.iter().map(|l| l.launched_at).collect();
+        let plan = plan(&self.task, &self.others, &self.history, &launches);
+        decide(
+            &plan,
+            &TaskEvidence {
+                task: &self.task,
+                history: &self.history,
+                locks: self.locks,
+                recorded: &self.recorded,
+                worker_logs: &self.logs,
+                review_log: self.review.as_ref(),
+            },
+        )
     }
     fn log(mut self, log: WorkerLogRun) -> Case {
         self.logs.push(log);
@@ -189,13 +193,59 @@ fn worker_attempts() {
             (true, Some(Step::ExecuteTask), Source::Log, 57),
         ),
         (
-            "launched, no log yet: the launcher's assignee row",
+            "launched, no log yet: the launcher's rows say the worker is starting",
             case(
                 "IN_PROGRESS",
                 "ParallelWorker",
                 launch(None, "Worker A", 0)[..2].to_vec(),
             ),
+            (true, Some(Step::GetTaskInfo), Source::History, 14),
+        ),
+        (
+            "launched, the launcher's locks held, no log yet: still starting",
+            Case {
+                locks: Some(HeldLocks {
+                    count: 2,
+                    first_locked_at: Some(at(0)),
+                }),
+                ..case(
+                    "IN_PROGRESS",
+                    "ParallelWorker",
+                    launch(None, "Worker A", 0)[..2].to_vec(),
+                )
+            },
+            (true, Some(Step::GetTaskInfo), Source::History, 14),
+        ),
+        (
+            "the log created, no step line yet: the log speaks",
+            case(
+                "IN_PROGRESS",
+                "ParallelWorker",
+                launch(None, "Worker A", 0)[..2].to_vec(),
+            )
+            .log(worker_log(0, &[])),
+            (true, Some(Step::GetTaskInfo), Source::Log, 14),
+        ),
+        (
+            "a worker started by hand, no log: its own move came after its locks",
+            case(
+                "IN_PROGRESS",
+                "Worker A",
+                vec![
+                    row(None, "assignee", None, "Worker A", 0, "Worker (Worker A)"),
+                    row(None, "status", Some("QUEUED"), "IN_PROGRESS", 0, "Worker (Worker A)"),
+                ],
+            ),
             (true, Some(Step::FileLock), Source::History, 42),
+        ),
+        (
+            "moved to IN_PROGRESS by a person: being assigned",
+            case(
+                "IN_PROGRESS",
+                "",
+                vec![row(None, "status", Some("QUEUED"), "IN_PROGRESS", 0, "PM")],
+            ),
+            (true, Some(Step::AssignWorker), Source::History, 28),
         ),
         (
             "no log, locks held",
@@ -293,10 +343,33 @@ fn a_retry_after_crash_recovery_reads_its_own_log_and_starts_with_its_own_launch
         "System(crash_recovery)",
     ));
     rows.extend(launch(None, "Worker B", 360)[..2].to_vec());
-    let d = case("IN_PROGRESS", "ParallelWorker", rows)
+    let d = case("IN_PROGRESS", "ParallelWorker", rows.clone())
         .log(worker_log(1, &full_run(1)[..6]))
         .decide();
-    assert_eq!(headline(&d), (true, Some(Step::FileLock), Source::History, 42));
+    assert_eq!(headline(&d), (true, Some(Step::GetTaskInfo), Source::History, 14));
+    // Relaunched a few seconds after the recovery: the dead worker's log, launched
+    // before the recovery, is still not the new attempt's.
+    let mut quick = launch(None, "Worker A", 0);
+    quick.push(row(
+        Some(PROJECT),
+        "status",
+        Some("IN_PROGRESS"),
+        "QUEUED",
+        8,
+        "System(crash_recovery)",
+    ));
+    quick.extend(launch(None, "Worker B", 9)[..2].to_vec());
+    let d = case("IN_PROGRESS", "ParallelWorker", quick.clone())
+        .log(worker_log(3, &full_run(3)[..6]))
+        .decide();
+    assert_eq!(headline(&d), (true, Some(Step::GetTaskInfo), Source::History, 14));
+    // Once the relaunch's log exists (empty), it speaks; when it goes on, the newest speaks.
+    let d = case("IN_PROGRESS", "ParallelWorker", quick.clone())
+        .log(worker_log(3, &full_run(3)[..6]))
+        .log(worker_log(9, &[]))
+        .decide();
+    assert_eq!(headline(&d), (true, Some(Step::GetTaskInfo), Source::Log, 14));
+    assert_eq!(d.started_at, Some(at(9)));
 }
 
 #[test]
@@ -468,7 +541,11 @@ fn review() {
         .review(review_going(PROJECT, 12))
         .decide();
     assert_eq!(statuses(&d), [C, C, S, C, C, C, I]);
-    assert_eq!((d.timeline[6].started_at, d.started_at), (Some(at(12)), Some(at(12))));
+    assert_eq!(
+        (d.timeline[6].started_at, d.started_at),
+        (Some(at(12)), Some(at(9))),
+        "the attempt began with the move to DONE"
+    );
     assert_eq!(d.failure, None);
 
     // A finished review (APPROVED → COMPLETED): the run and the review, all done.
@@ -524,6 +601,7 @@ fn two_projects_sharing_a_task_id() {
         project_id: Arc::from("other"),
         status: "IN_PROGRESS".into(),
         assignee: Some("Worker A".into()),
+        started_at: None,
     }];
     assert_eq!(
         headline(&c.decide()),
@@ -540,6 +618,7 @@ fn two_projects_sharing_a_task_id() {
         project_id: Arc::from("other"),
         status: "DONE".into(),
         assignee: Some("Worker B".into()),
+        started_at: None,
     }];
     let d = c.decide();
     assert_eq!(headline(&d), (true, Some(Step::FileLock), Source::History, 42));

@@ -1,6 +1,7 @@
 //! The seven-step timeline of a decided attempt (the verbose `steps`): each
 //! step pending, in progress, completed, skipped or failed, with its times.
 
+use crate::evidence::review_log::ReviewLog;
 use crate::evidence::run::{Outcome, Run, StepMarks, Unmentioned};
 use crate::step::{Step, TOTAL_STEPS};
 use crate::time::{elapsed_ms, Instant};
@@ -58,6 +59,17 @@ pub struct ReviewSpan {
     /// `None` while the review is going.
     pub ended_at: Option<Instant>,
     pub failed: bool,
+}
+
+impl ReviewSpan {
+    /// The review a review log tells, whatever attempt it belongs to.
+    pub fn of(log: &ReviewLog) -> ReviewSpan {
+        ReviewSpan {
+            started_at: log.started_at,
+            ended_at: log.review.ended_at,
+            failed: log.review.failed,
+        }
+    }
 }
 
 /// The timeline of `run` read with `ending`; with `review`, step 7 is that

@@ -40,6 +40,30 @@ impl HistoryRow {
         self.field == Field::Status && self.new_value.as_deref() == Some(status)
     }
 
+    /// Whether this is the worker naming itself: an assignee change to a
+    /// worker label (`ParallelWorker` → `Worker A` after the daemon's launch,
+    /// the `QUEUED → IN_PROGRESS` of a worker started by hand, the
+    /// `REWORK維持 - Worker割当更新` of a rework run), written in its
+    /// `assign_worker` step, after its file locks.
+    pub fn is_worker_assignment(&self) -> bool {
+        self.field == Field::Assignee
+            && self.new_value.as_deref().is_some_and(|v| v != LAUNCHER_ASSIGNEE)
+            && self
+                .changed_by
+                .as_deref()
+                .is_none_or(|by| by.starts_with("Worker") && !by.contains(LAUNCHER_ASSIGNEE))
+    }
+
+    /// Whether the launcher daemon wrote this row (its launch: the assignee
+    /// `→ ParallelWorker` and the status row of the same transaction).
+    pub fn is_launchers(&self) -> bool {
+        self.new_value.as_deref() == Some(LAUNCHER_ASSIGNEE)
+            || self
+                .changed_by
+                .as_deref()
+                .is_some_and(|by| by.contains(LAUNCHER_ASSIGNEE))
+    }
+
     /// Whether this is a row only the launcher or the worker writes, while the
     /// task is (becoming) IN_PROGRESS: an assignee change to or from `ParallelWorker`.
     pub fn is_launch_assignment(&self) -> bool {

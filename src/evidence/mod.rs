@@ -35,6 +35,9 @@ pub struct TaskRow {
     pub reviewed_at: Option<Instant>,
     /// The seed's proposed JSON column, where a database has it.
     pub metadata: Option<String>,
+    /// Whether `target_files` names any file (`None` without the column): a
+    /// task without target files skips the worker's `file_lock` step.
+    pub has_target_files: Option<bool>,
 }
 
 /// A task with the same id in another project: its history rows are mixed
@@ -44,6 +47,8 @@ pub struct OtherTask {
     pub project_id: Arc<str>,
     pub status: String,
     pub assignee: Option<String>,
+    /// Written once, at its first move to IN_PROGRESS.
+    pub started_at: Option<Instant>,
 }
 
 /// Locks held on the task's files right now (`file_locks` rows).
@@ -53,10 +58,13 @@ pub struct HeldLocks {
     pub first_locked_at: Option<Instant>,
 }
 
-/// One worker log of the task: one launch.
+/// One run of the task in a worker log: the daemon's launch of it, or its run
+/// in a `--loop` worker's output.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerLogRun {
-    /// The launch time in the file name (local time, second precision).
+    /// When the run began: the launch time in the file name (local time,
+    /// second precision) for the run a log was launched for, the run's first
+    /// line for a later run in a `--loop` log.
     pub launched_at: Instant,
     pub run: Run,
 }
@@ -65,13 +73,12 @@ pub struct WorkerLogRun {
 #[derive(Clone, Copy, Debug)]
 pub struct TaskEvidence<'a> {
     pub task: &'a TaskRow,
-    pub others: &'a [OtherTask],
     /// Every row about this task id, whatever project (or none) it names, oldest first.
     pub history: &'a [HistoryRow],
     pub locks: Option<HeldLocks>,
     /// Recorded runs, oldest first.
     pub recorded: &'a [RecordedRun],
-    /// Worker logs, oldest launch first: those the decision's log window asked for.
+    /// The task's worker-log runs, oldest first: those its evidence plan asked for.
     pub worker_logs: &'a [WorkerLogRun],
     /// The review log, if there is one for this task id (any project: its first line says which).
     pub review_log: Option<&'a ReviewLog>,

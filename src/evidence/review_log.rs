@@ -34,6 +34,9 @@ pub struct ReviewPart {
     pub verdict: Option<String>,
     /// It ended in an error.
     pub failed: bool,
+    /// What went wrong, as the log last said it (`[execute_review] warning: AI実行失敗: …`,
+    /// `[ERROR] …`): why a review that failed or escalated stopped.
+    pub message: Option<String>,
 }
 
 /// The rework run inside a review log.
@@ -98,12 +101,20 @@ impl ReviewLogParser {
 
     pub fn feed(&mut self, line: &str) {
         let line = line.strip_suffix('\r').unwrap_or(line);
+        let line = if self.first_line {
+            line.strip_prefix('\u{feff}').unwrap_or(line)
+        } else {
+            line
+        };
         if line.trim().is_empty() {
             return;
         }
         let first = std::mem::replace(&mut self.first_line, false);
         // The review worker's closing line has no time: `[OK] レビュー完了: …` or `[ERROR] …`.
         if line.starts_with("[OK]") || line.starts_with("[ERROR]") {
+            if let Some(error) = line.strip_prefix("[ERROR]") {
+                self.note(error);
+            }
             self.end_review(self.log.last_at, line.starts_with("[ERROR]"));
             self.log.closed = true;
             return;
@@ -123,6 +134,9 @@ impl ReviewLogParser {
             // `[EXECUTE_REVIEW] success|error - …`, or an error of any of its steps
             // (`[VALIDATION] error`, `[REVIEW_WORKER] error`), ends the review.
             let failed = matches!(own.status, "error" | "failed");
+            if failed && self.part == Part::Review {
+                self.note(own.detail);
+            }
             if failed || (own.phase == "EXECUTE_REVIEW" && own.status != "start") {
                 self.end_review(at, own.status != "success");
             }
@@ -155,12 +169,34 @@ impl ReviewLogParser {
                     self.log.review.verdict = Some(verdict.trim().to_owned());
                 }
             }
-            (_, _, _) => match step_line.meaning() {
+            (_, _, event) => match step_line.meaning() {
                 // The processor's own end: `[complete] success: レビュー完了: <verdict>`.
-                Meaning::RunCompleted => self.end_review(at, false),
-                Meaning::RunFailed(_) => self.end_review(at, true),
+                Meaning::RunCompleted => {
+                    if let Some((_, verdict)) = step_line.detail.rsplit_once(':') {
+                        let verdict = verdict.trim();
+                        if !verdict.is_empty() && self.log.review.verdict.is_none() {
+                            self.log.review.verdict = Some(verdict.to_owned());
+                        }
+                    }
+                    self.end_review(at, false)
+                }
+                Meaning::RunFailed(message) => {
+                    self.note(message);
+                    self.end_review(at, true)
+                }
+                _ if self.part == Part::Review && matches!(event, StepEvent::Warning | StepEvent::Error) => {
+                    self.note(step_line.detail)
+                }
                 _ => {}
             },
+        }
+    }
+
+    /// Keeps what the review said went wrong (while it has not ended).
+    fn note(&mut self, message: &str) {
+        let message = message.trim();
+        if self.log.review.ended_at.is_none() && !message.is_empty() {
+            self.log.review.message = Some(message.chars().take(1024).collect());
         }
     }
 
@@ -255,7 +291,8 @@ mod tests {
             ReviewPart {
                 ended_at: jst("2026-12-02 05:03:09"),
                 verdict: Some("APPROVED".into()),
-                failed: false
+                failed: false,
+                message: None,
             }
         );
         assert!(log.rework.is_none() && p.is_finished());
@@ -347,5 +384,29 @@ mod tests {
         assert!(p.log().review.failed && p.log().review.ended_at.is_some());
         let p = parse("2026-12-02 05:04:30 [INFO] [get_task_info] start: T\n");
         assert!(!p.log().is_for("p", "T"));
+    }
+
+    #[test]
+    fn an_escalated_review_keeps_why_and_a_bom_hides_nothing() {
+        // The review's AI call failed: the processor escalates (process_review.py).
+        let text =
+            "\u{feff}2026-12-02 05:20:00 [INFO] [2026-12-02 05:20:00] [VALIDATE] start - ai_pm_manager/TASK_1101\r
+2026-12-02 05:20:00 [INFO] [2026-12-02 05:20:00] [EXECUTE_REVIEW] start - model=sonnet\r
+2026-12-02 05:20:00 [INFO] [execute_review] start: model=sonnet\r
+2026-12-02 05:25:00 [INFO] [execute_review] warning: AI実行失敗: timeout after 300s\r
+2026-12-02 05:25:00 [INFO] [update_status] start: ESCALATED\r
+2026-12-02 05:25:00 [INFO] [escalation] info: task=DONE→ESCALATED\r
+2026-12-02 05:25:01 [INFO] [complete] success: レビュー完了: ESCALATED\r
+";
+        let p = parse(text);
+        let log = p.log();
+        assert!(
+            log.is_for("ai_pm_manager", "TASK_1101"),
+            "the BOM does not hide the project"
+        );
+        assert_eq!(log.started_at, jst("2026-12-02 05:20:00"));
+        assert_eq!(log.review.ended_at, jst("2026-12-02 05:25:01"));
+        assert_eq!(log.review.verdict.as_deref(), Some("ESCALATED"));
+        assert_eq!(log.review.message.as_deref(), Some("AI実行失敗: timeout after 300s"));
     }
 }

@@ -5,9 +5,9 @@
 //! not a step line. Review logs use the same line shape for their worker-like
 //! parts (`super::review_log`).
 
-use super::run::{Run, Unmentioned};
+use super::run::Run;
 use crate::step::{Step, StepEvent};
-use crate::time::{parse_log_timestamp, Zone};
+use crate::time::{parse_log_timestamp, Instant, Zone};
 
 /// A line in the worker's step shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +56,12 @@ pub fn parse_line(line: &str) -> Option<StepLine<'_>> {
 }
 
 impl StepLine<'_> {
+    /// The task a `[get_task_info] start: <task>` line opens a run of.
+    pub fn opened_task(&self) -> Option<&str> {
+        let opens = self.sub_step == "get_task_info" && self.event == StepEvent::Start;
+        opens.then(|| self.detail.split_whitespace().next()).flatten()
+    }
+
     pub fn meaning(&self) -> Meaning<'_> {
         match (self.sub_step, self.event) {
             ("error", StepEvent::Failed) => Meaning::RunFailed(self.detail),
@@ -76,34 +82,81 @@ impl StepLine<'_> {
     }
 }
 
-/// Reads a worker log line by line into its run.
+/// One run of the pipeline in a worker log. The daemon's log holds one run
+/// (its launch's); a worker started with `--loop` goes on with the next task
+/// of the order in the same output, each run opening with
+/// `[get_task_info] start: <task>`, and a run belongs to the task it names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogRun {
+    /// The task its `[get_task_info] start:` line names (`None` before that line).
+    pub task_id: Option<String>,
+    /// The time of its first step line.
+    pub began_at: Option<Instant>,
+    pub run: Run,
+}
+
+/// Reads a worker log line by line into its runs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerLogParser {
-    run: Run,
+    /// Never empty: the first run is there before its first line.
+    runs: Vec<LogRun>,
     zone: Zone,
+    first_line: bool,
 }
 
 impl WorkerLogParser {
     pub fn new(zone: Zone) -> WorkerLogParser {
         WorkerLogParser {
-            run: Run::new(Unmentioned::Skipped),
+            runs: vec![LogRun::default()],
             zone,
+            first_line: true,
         }
     }
 
     pub fn feed(&mut self, line: &str) {
-        if let Some(parsed) = parse_line(line) {
-            parsed.apply(&mut self.run, self.zone);
+        let line = if std::mem::replace(&mut self.first_line, false) {
+            line.strip_prefix('\u{feff}').unwrap_or(line)
+        } else {
+            line
+        };
+        let Some(parsed) = parse_line(line) else { return };
+        let at = parse_log_timestamp(parsed.time, self.zone);
+        if let Some(task) = parsed.opened_task() {
+            let current = self.runs.last_mut().expect("never empty");
+            if current.task_id.is_none() && current.run.is_empty() {
+                current.task_id = Some(task.to_owned());
+            } else if current.task_id.as_deref() != Some(task) || current.run.is_terminated() {
+                self.runs.push(LogRun {
+                    task_id: Some(task.to_owned()),
+                    ..LogRun::default()
+                });
+            }
         }
+        let current = self.runs.last_mut().expect("never empty");
+        if matches!(
+            parsed.meaning(),
+            Meaning::Step(..) | Meaning::RunFailed(_) | Meaning::RunCompleted
+        ) {
+            current.began_at = current.began_at.or(at);
+        }
+        parsed.apply(&mut current.run, self.zone);
     }
 
-    /// Whether nothing later in the log can change the run (it ended).
+    /// Whether nothing later in the log can change what it says: never, for a
+    /// worker log (a `--loop` worker goes on with the next task's run).
     pub fn is_finished(&self) -> bool {
-        self.run.is_terminated()
+        false
     }
 
-    pub fn run(&self) -> &Run {
-        &self.run
+    /// The log's runs, oldest first.
+    pub fn runs(&self) -> &[LogRun] {
+        &self.runs
+    }
+
+    /// The run the log was launched for (its first).
+    #[cfg(test)]
+    pub fn launch_run(&self) -> &Run {
+        &self.runs[0].run
     }
 }
 
@@ -239,20 +292,70 @@ mod tests {
         include_str!("../../__test__/fixtures/worker_TASK_2001_20261024_105205.log")
             .lines()
             .for_each(|l| ok.feed(l));
-        assert!(matches!(ok.run().outcome(), Outcome::Completed { .. }));
-        assert_eq!(ok.run().reached(), Some(Step::UpdateStatusDone));
+        assert!(matches!(ok.launch_run().outcome(), Outcome::Completed { .. }));
+        assert_eq!(ok.launch_run().reached(), Some(Step::UpdateStatusDone));
+        assert_eq!(ok.runs().len(), 1);
+        assert_eq!(ok.runs()[0].task_id.as_deref(), Some("TASK_2001"));
 
         let mut failed = WorkerLogParser::new(zone);
         include_str!("../../__test__/fixtures/worker_TASK_2002_20261024_105149.log")
             .lines()
             .for_each(|l| failed.feed(l));
-        assert!(failed.is_finished());
+        assert!(failed.launch_run().is_terminated());
         assert!(matches!(
-            failed.run().outcome(),
+            failed.launch_run().outcome(),
             Outcome::Failed {
                 step: Step::CreateReport,
                 ..
             }
         ));
+    }
+
+    #[test]
+    fn a_loop_workers_output_holds_one_run_per_task_it_names() {
+        // `execute_task.py P TASK_1 --json --verbose --loop`: TASK_1's run, its JSON, then TASK_2's.
+        let text = "\u{feff}============================================================\r
+[WARNING] 本番DB使用中 (execute_task.py)\r
+2026-10-24 10:51:49 [INFO] [get_task_info] start: TASK_1\r
+2026-10-24 10:51:49 [INFO] [assign_worker] start: mode=リワーク\r
+2026-10-24 10:51:50 [INFO] [execute_task] start: model=opus\r
+2026-10-24 10:52:09 [INFO] [complete] success: Worker処理完了\r
+2026-10-24 10:52:09 [INFO] [next_task_check] info: 次タスク選定: TASK_2 (依存関係クリア)\r
+2026-10-24 10:52:09 [INFO] [next_task] found: next=TASK_2\r
+{\r
+  \"success\": true,\r
+  \"task_id\": \"TASK_1\"\r
+}\r
+【次タスク起動】TASK_2\r
+2026-10-24 10:52:11 [INFO] [get_task_info] start: TASK_2\r
+2026-10-24 10:52:11 [INFO] [assign_worker] start: mode=通常\r
+";
+        let mut p = WorkerLogParser::new(Zone::japan());
+        text.lines().for_each(|l| p.feed(l));
+        let runs = p.runs();
+        assert_eq!(runs.len(), 2);
+        assert_eq!(
+            runs[0].task_id.as_deref(),
+            Some("TASK_1"),
+            "the BOM does not hide the first line"
+        );
+        assert!(matches!(runs[0].run.outcome(), Outcome::Completed { .. }));
+        assert_eq!(runs[0].run.reached(), Some(Step::ExecuteTask));
+        assert_eq!(runs[1].task_id.as_deref(), Some("TASK_2"));
+        assert_eq!(runs[1].run.reached(), Some(Step::AssignWorker));
+        assert_eq!(
+            runs[1].began_at,
+            crate::time::parse_log_timestamp("2026-10-24 10:52:11", Zone::japan())
+        );
+        assert!(!p.is_finished(), "a loop worker may go on");
+    }
+
+    #[test]
+    fn a_log_with_no_step_line_yet_has_one_empty_run() {
+        let mut p = WorkerLogParser::new(Zone::japan());
+        p.feed("============================================================");
+        p.feed("[WARNING] 本番DB使用中 (execute_task.py)");
+        assert_eq!(p.runs().len(), 1);
+        assert!(p.launch_run().is_empty());
     }
 }

@@ -26,7 +26,6 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use super::bounded::Bounded;
-use crate::decision::logs_wanted_from;
 use crate::error::Result;
 use crate::evidence::history::HistoryRow;
 use crate::evidence::recorded::{split_runs, RecordedEvent, RecordedRun};
@@ -35,7 +34,7 @@ use crate::io::db::connection::{self, ReadConnection};
 use crate::io::db::read::{self, Interner, RawEvent, RawHistory, RawTask, Selection, TaskLocks};
 use crate::io::db::schema::Schema;
 use crate::io::file_state::{FileState, SETTLE};
-use crate::time::{Instant, Zone};
+use crate::time::Zone;
 
 /// History rows kept at most, over all tasks (about 90 bytes each).
 const HISTORY_ROWS_KEPT: usize = 500_000;
@@ -55,9 +54,6 @@ pub struct TaskData {
     pub history: Arc<Vec<HistoryRow>>,
     pub locks: Option<HeldLocks>,
     pub recorded: Arc<Vec<RecordedRun>>,
-    /// Worker logs launched from this time on may be the current attempt's
-    /// (`None`: only the newest may be): [`logs_wanted_from`], decided once per snapshot.
-    pub logs_from: Option<Instant>,
     /// What identifies this evidence: the same stamp, the same evidence.
     pub stamp: DataStamp,
 }
@@ -198,7 +194,7 @@ pub struct Database {
 #[derive(Default)]
 struct Fetched {
     tasks: Vec<RawTask>,
-    others: Vec<(String, OtherTask)>,
+    others: Vec<read::RawOther>,
     /// The project's locks, when `file_locks` changed (or were not held).
     locks: Option<((i64, i64), Vec<TaskLocks>)>,
     history_max: i64,
@@ -456,7 +452,8 @@ impl Database {
         let locks = self.locks.by_project.get(project_id).cloned().unwrap_or_default();
 
         let mut others: HashMap<String, Vec<OtherTask>> = HashMap::new();
-        for (id, other) in f.others {
+        for raw in f.others {
+            let (id, other) = read::other_task(raw, zone);
             others.entry(id).or_default().push(other);
         }
         let none: Arc<Vec<OtherTask>> = Arc::default();
@@ -480,11 +477,9 @@ impl Database {
                     locks,
                     recorded: (events.rows.rows.len(), events.rows.max_key),
                 };
-                let logs_from = logs_wanted_from(&task, &others, &history.rows);
                 TaskData {
                     task,
                     others,
-                    logs_from,
                     history: history.rows,
                     locks,
                     recorded: events.runs,

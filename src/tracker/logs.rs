@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use super::bounded::Bounded;
 use crate::evidence::review_log::{ReviewLog, ReviewLogParser};
-use crate::evidence::worker_log::WorkerLogParser;
+use crate::evidence::worker_log::{LogRun, WorkerLogParser};
 use crate::evidence::WorkerLogRun;
 use crate::io::file_state::FileState;
 use crate::io::logs::paths::{self, WorkerLogFile};
@@ -56,19 +56,21 @@ impl Default for LogStore {
 }
 
 impl LogStore {
-    /// The worker logs of `task_id` in the LOGS folder `dir`, oldest launch
-    /// first, and the folder's state (to notice new logs). `root` is the
-    /// canonical user-data root the folder must be inside.
-    pub fn worker_logs(
-        &mut self,
-        dir: &Path,
-        root: &Path,
-        task_id: &str,
-        zone: Zone,
-    ) -> (Vec<WorkerLogFile>, Option<FileState>) {
+    /// The worker logs launched for `task_id` in the LOGS folder `dir`, oldest
+    /// launch first. `root` is the canonical user-data root the folder must be inside.
+    pub fn worker_logs(&mut self, dir: &Path, root: &Path, task_id: &str, zone: Zone) -> Vec<WorkerLogFile> {
+        self.listing(dir, root, zone)
+            .by_task
+            .get(task_id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The folder's listing, listed again when the folder moved.
+    fn listing(&mut self, dir: &Path, root: &Path, zone: Zone) -> Arc<Listing> {
         let state = FileState::of(dir);
         let key = (dir.to_path_buf(), zone);
-        let listing = match self.listings.get(&key) {
+        match self.listings.get(&key) {
             Some(listing) if listing.settled && listing.state == state => Arc::clone(listing),
             _ => {
                 let by_task = if state.is_some_and(|s| s.is_dir) {
@@ -85,22 +87,47 @@ impl LogStore {
                 self.listings.insert(key, Arc::clone(&listing), 1);
                 listing
             }
-        };
-        (listing.by_task.get(task_id).cloned().unwrap_or_default(), state)
+        }
     }
 
-    /// The run a worker log tells, read as far as it grew.
-    pub fn worker_run(&mut self, file: &WorkerLogFile, zone: Zone) -> Option<ReadLog<WorkerLogRun>> {
+    /// Every worker log in the LOGS folder `dir` (inside the canonical `root`),
+    /// whatever task it was launched for.
+    pub fn folder_logs(&mut self, dir: &Path, root: &Path, zone: Zone) -> Vec<WorkerLogFile> {
+        self.listing(dir, root, zone)
+            .by_task
+            .values()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// The runs of `task_id` in a worker log (read as far as it grew), with the
+    /// state it was read at: the run the log was launched for, if it is the
+    /// task's, and any later run naming the task (a `--loop` worker's output).
+    pub fn worker_runs(
+        &mut self,
+        file: &WorkerLogFile,
+        task_id: &str,
+        zone: Zone,
+    ) -> Option<ReadLog<Vec<WorkerLogRun>>> {
         let state = FileState::of(&file.path)?;
         let progress = read(&mut self.worker, &mut self.bytes_read, &file.path, state, zone, || {
             WorkerLogParser::new(zone)
         })?;
-        let run = progress.parser().run().clone();
         Some(ReadLog {
-            value: WorkerLogRun {
-                launched_at: file.launched_at,
-                run,
-            },
+            value: runs_of(progress.parser().runs(), file, task_id),
+            state,
+        })
+    }
+
+    /// A worker log's runs, read as far as it grew.
+    pub fn worker_log(&mut self, file: &WorkerLogFile, zone: Zone) -> Option<ReadLog<Vec<LogRun>>> {
+        let state = FileState::of(&file.path)?;
+        let progress = read(&mut self.worker, &mut self.bytes_read, &file.path, state, zone, || {
+            WorkerLogParser::new(zone)
+        })?;
+        Some(ReadLog {
+            value: progress.parser().runs().to_vec(),
             state,
         })
     }
@@ -122,6 +149,23 @@ impl LogStore {
     pub fn bytes_read(&self) -> u64 {
         self.bytes_read
     }
+}
+
+/// The runs of `task_id` among a log's `runs`: the first belongs to the task the
+/// log was launched for unless it names another; each later one to the task it names.
+fn runs_of(runs: &[LogRun], file: &WorkerLogFile, task_id: &str) -> Vec<WorkerLogRun> {
+    runs.iter()
+        .enumerate()
+        .filter(|(_, r)| r.task_id.as_deref().unwrap_or(&file.task_id) == task_id)
+        .map(|(i, r)| WorkerLogRun {
+            launched_at: if i == 0 {
+                file.launched_at
+            } else {
+                r.began_at.unwrap_or(file.launched_at)
+            },
+            run: r.run.clone(),
+        })
+        .collect()
 }
 
 fn read<'a, P: crate::evidence::LineParser>(
@@ -159,11 +203,11 @@ mod tests {
         std::fs::write(&path, first).unwrap();
         let mut store = LogStore::default();
         let zone = Zone::japan();
-        let (files, _) = store.worker_logs(&logs, dir.path(), "TASK_1", zone);
+        let files = store.worker_logs(&logs, dir.path(), "TASK_1", zone);
         assert_eq!(files.len(), 1);
         for _ in 0..3 {
-            let run = store.worker_run(&files[0], zone).unwrap();
-            assert_eq!(run.value.run.reached(), Some(Step::AssignWorker));
+            let runs = store.worker_runs(&files[0], "TASK_1", zone).unwrap();
+            assert_eq!(runs.value[0].run.reached(), Some(Step::AssignWorker));
         }
         assert_eq!(store.bytes_read(), first.len() as u64);
         let more = b"2026-10-24 10:51:50 [INFO] [execute_task] start: model=opus\n";
@@ -174,7 +218,9 @@ mod tests {
             .write_all(more)
             .unwrap();
         assert_eq!(
-            store.worker_run(&files[0], zone).unwrap().value.run.reached(),
+            store.worker_runs(&files[0], "TASK_1", zone).unwrap().value[0]
+                .run
+                .reached(),
             Some(Step::ExecuteTask)
         );
         assert_eq!(store.bytes_read(), (first.len() + more.len()) as u64);
@@ -188,10 +234,10 @@ mod tests {
         std::fs::create_dir(&logs).unwrap();
         let mut store = LogStore::default();
         let zone = Zone::japan();
-        assert!(store.worker_logs(&logs, &root, "T", zone).0.is_empty());
+        assert!(store.worker_logs(&logs, &root, "T", zone).is_empty());
         std::fs::write(logs.join("worker_T_20261024_105149.log"), "x").unwrap();
         assert_eq!(
-            store.worker_logs(&logs, &root, "T", zone).0.len(),
+            store.worker_logs(&logs, &root, "T", zone).len(),
             1,
             "the folder was not settled: listed again"
         );

@@ -17,7 +17,8 @@ use std::time::Duration;
 use self::bounded::Bounded;
 use self::database::{DataStamp, Database, TaskData};
 use self::logs::LogStore;
-use crate::decision::{decide, Decision};
+use crate::decision::timeline::ReviewSpan;
+use crate::decision::{decide, plan, Decision, Plan};
 use crate::error::{Error, Result};
 use crate::evidence::review_log::ReviewLog;
 use crate::evidence::{TaskEvidence, TaskRow, WorkerLogRun};
@@ -29,7 +30,6 @@ use crate::io::file_state::FileState;
 use crate::io::logs::paths;
 use crate::present::result::{ExecutionStepInfo, Presentation};
 use crate::present::stats::{review_sample, run_samples, summarize, StepDurationStats};
-use crate::status::TaskStatus;
 use crate::step::{Step, StepEvent};
 use crate::time::{Clock, Instant, Zone};
 
@@ -90,8 +90,16 @@ pub struct Evaluated {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct DecisionInputs {
     data: DataStamp,
+    /// Every log file a run was read from, as it was.
     logs: Vec<(PathBuf, FileState)>,
     review: Option<FileState>,
+}
+
+/// A task's evidence plan and latest decision, with what each was made from.
+struct Kept {
+    plan_from: (DataStamp, Vec<Instant>),
+    plan: Arc<Plan>,
+    decided: Option<(DecisionInputs, Arc<Decision>)>,
 }
 
 /// The read-write connection to a database file (recording), and which file it is on.
@@ -105,7 +113,7 @@ pub struct StepTracker {
     databases: Mutex<HashMap<PathBuf, Arc<Mutex<Database>>>>,
     writers: Mutex<HashMap<PathBuf, Writer>>,
     logs: Mutex<LogStore>,
-    decisions: Mutex<Bounded<TaskKey, (DecisionInputs, Arc<Decision>)>>,
+    decisions: Mutex<Bounded<TaskKey, Kept>>,
     /// Canonical forms of user-data roots (resolving costs a system call per component).
     roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
 }
@@ -227,9 +235,11 @@ impl StepTracker {
         Ok(evaluated)
     }
 
-    /// Per-step durations over the finished steps of the project's (or an order's)
-    /// runs: recorded runs where a task has them, else its worker logs and the
-    /// rework run of its review log; its last review for `auto_review`.
+    /// Per-step durations over the finished steps of the project's (or an
+    /// order's) runs: recorded runs where a task has them, else its runs in
+    /// the worker logs of its order (its own, and `--loop` output naming it) and
+    /// the rework run of its review log; its last review for `auto_review`. A
+    /// review log counts only for the project its first line names.
     pub fn duration_stats(
         &self,
         project_id: &str,
@@ -246,45 +256,60 @@ impl StepTracker {
             ..Selection::default()
         };
         let snapshot = self.snapshot(&location, &selection, source, clock.zone)?;
-        let root = self.canonical_root(&location.user_data_dir);
+        let zone = clock.zone;
         let since = |began: Option<Instant>| filter.since.is_none_or(|s| began.is_some_and(|b| b >= s));
         let mut samples = Vec::new();
-        let mut logs = lock(&self.logs);
+        // Tasks without recorded runs read their runs from the logs, folder by folder.
+        let mut from_logs: HashMap<PathBuf, Vec<&TaskRow>> = HashMap::new();
         for data in snapshot.iter() {
             let task = &data.task;
             if !data.recorded.is_empty() {
                 for run in data.recorded.iter().filter(|r| since(r.began_at)) {
                     samples.extend(run_samples(&task.id, &run.run));
                 }
-            } else if let Some(root) = &root {
-                for file in worker_log_files(&mut logs, root, task, clock.zone)
-                    .iter()
-                    .filter(|f| since(Some(f.launched_at)))
-                {
-                    if let Some(read) = logs.worker_run(file, clock.zone) {
-                        samples.extend(run_samples(&task.id, &read.value.run));
+            } else if let Some(dir) = self
+                .canonical_root(&location.user_data_dir)
+                .and_then(|r| logs_dir(&r, task))
+            {
+                from_logs.entry(dir).or_default().push(task);
+            }
+        }
+        let Some(root) = self.canonical_root(&location.user_data_dir) else {
+            return Ok(summarize(&samples, presentation.locale));
+        };
+        let mut logs = lock(&self.logs);
+        for (dir, tasks) in &from_logs {
+            let wanted: HashMap<&str, &TaskRow> = tasks.iter().map(|t| (t.id.as_str(), *t)).collect();
+            for file in logs.folder_logs(dir, &root, zone) {
+                let Some(read) = logs.worker_log(&file, zone) else {
+                    continue;
+                };
+                for (i, run) in read.value.iter().enumerate() {
+                    let owner = run.task_id.as_deref().unwrap_or(&file.task_id);
+                    let began = if i == 0 { Some(file.launched_at) } else { run.began_at };
+                    if let Some(task) = wanted.get(owner).filter(|_| since(began)) {
+                        samples.extend(run_samples(&task.id, &run.run));
                     }
                 }
             }
-            if let Some(review) = root
-                .as_deref()
-                .and_then(|r| review_log(&mut logs, r, task, clock.zone))
+        }
+        for data in snapshot.iter() {
+            let task = &data.task;
+            let Some(review) = review_log(&mut logs, &root, task, zone)
                 .map(|r| r.value)
+                .filter(|r| r.is_for(&task.project_id, &task.id))
+            else {
+                continue;
+            };
+            if let Some(rework) = review
+                .rework
+                .as_ref()
+                .filter(|r| data.recorded.is_empty() && since(r.started_at))
             {
-                if let Some(rework) = review
-                    .rework
-                    .as_ref()
-                    .filter(|_| data.recorded.is_empty())
-                    .filter(|r| since(r.started_at))
-                {
-                    samples.extend(run_samples(&task.id, &rework.run));
-                }
-                let span = crate::decision::timeline::ReviewSpan {
-                    started_at: review.started_at,
-                    ended_at: review.review.ended_at,
-                    failed: review.review.failed,
-                };
-                samples.extend(review_sample(&task.id, span).filter(|_| since(review.started_at)));
+                samples.extend(run_samples(&task.id, &rework.run));
+            }
+            if since(review.started_at) {
+                samples.extend(review_sample(&task.id, ReviewSpan::of(&review)));
             }
         }
         Ok(summarize(&samples, presentation.locale))
@@ -363,42 +388,60 @@ impl StepTracker {
         let mut out = Vec::with_capacity(snapshot.len());
         for data in snapshot.iter() {
             let task = &data.task;
-            let (worker_logs, review) = match &root {
-                Some(root) => {
-                    let from = data.logs_from;
-                    let files = worker_log_files(&mut logs, root, task, zone);
-                    let newest = files.len().saturating_sub(1);
-                    let wanted = files
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, f)| from.map_or(*i == newest, |t| f.launched_at >= t));
-                    let runs: Vec<(PathBuf, logs::ReadLog<WorkerLogRun>)> = wanted
-                        .filter_map(|(_, f)| logs.worker_run(f, zone).map(|r| (f.path.clone(), r)))
-                        .collect();
-                    let review = uses_review_log(&task.status)
-                        .then(|| review_log(&mut logs, root, task, zone))
-                        .flatten();
-                    (runs, review)
+            let key = (location.db_path.clone(), task.project_id.clone(), task.id.clone());
+            let folder = root.as_deref().and_then(|root| Some((logs_dir(root, task)?, root)));
+            let files = match &folder {
+                Some((dir, root)) => logs.worker_logs(dir, root, &task.id, zone),
+                None => Vec::new(),
+            };
+            let launches: Vec<Instant> = files.iter().map(|f| f.launched_at).collect();
+            let plan = self.plan(&key, data, launches);
+            // The evidence the plan asks for, and the state of every file it came from.
+            let mut runs: Vec<WorkerLogRun> = Vec::new();
+            let mut read_from: Vec<(PathBuf, FileState)> = Vec::new();
+            let mut take = |read: Option<logs::ReadLog<Vec<WorkerLogRun>>>, path: &Path| {
+                if let Some(read) = read {
+                    runs.extend(read.value);
+                    read_from.push((path.to_path_buf(), read.state));
                 }
-                None => (Vec::new(), None),
+            };
+            for (i, file) in files.iter().enumerate() {
+                if plan.worker_logs.wants(file.launched_at, i, files.len()) {
+                    take(logs.worker_runs(file, &task.id, zone), &file.path);
+                }
+            }
+            if let (Some(since), Some((dir, root))) = (plan.loop_runs_since, folder) {
+                for file in logs.folder_logs(&dir, root, zone) {
+                    let written_since = FileState::of(&file.path)
+                        .and_then(|s| s.modified)
+                        .is_some_and(|m| m >= std::time::SystemTime::from(since));
+                    if file.task_id != task.id && file.launched_at <= clock.now && written_since {
+                        take(logs.worker_runs(&file, &task.id, zone), &file.path);
+                    }
+                }
+            }
+            runs.sort_by_key(|r| r.launched_at);
+            let review = match (&root, plan.review_log) {
+                (Some(root), true) => review_log(&mut logs, root, task, zone),
+                _ => None,
             };
             let inputs = DecisionInputs {
                 data: data.stamp.clone(),
-                logs: worker_logs.iter().map(|(p, r)| (p.clone(), r.state)).collect(),
+                logs: read_from,
                 review: review.as_ref().map(|r| r.state),
             };
-            let key = (location.db_path.clone(), task.project_id.clone(), task.id.clone());
             let decision = self.decision(key, inputs, || {
-                let runs: Vec<WorkerLogRun> = worker_logs.iter().map(|(_, r)| r.value.clone()).collect();
-                decide(&TaskEvidence {
-                    task,
-                    others: &data.others,
-                    history: &data.history,
-                    locks: data.locks,
-                    recorded: &data.recorded,
-                    worker_logs: &runs,
-                    review_log: review.as_ref().map(|r| &r.value),
-                })
+                decide(
+                    &plan,
+                    &TaskEvidence {
+                        task,
+                        history: &data.history,
+                        locks: data.locks,
+                        recorded: &data.recorded,
+                        worker_logs: &runs,
+                        review_log: review.as_ref().map(|r| &r.value),
+                    },
+                )
             });
             out.push(Evaluated {
                 task: Arc::clone(task),
@@ -408,16 +451,41 @@ impl StepTracker {
         Ok(out)
     }
 
+    /// The evidence plan for a task whose database evidence is `data` and whose
+    /// own logs were launched at `launches`: the one kept, if made from the same.
+    fn plan(&self, key: &TaskKey, data: &TaskData, launches: Vec<Instant>) -> Arc<Plan> {
+        let mut decisions = lock(&self.decisions);
+        if let Some(kept) = decisions.get(key) {
+            if kept.plan_from == (data.stamp.clone(), launches.clone()) {
+                return Arc::clone(&kept.plan);
+            }
+        }
+        let plan = Arc::new(plan(&data.task, &data.others, &data.history, &launches));
+        let kept = Kept {
+            plan_from: (data.stamp.clone(), launches),
+            plan: Arc::clone(&plan),
+            decided: None,
+        };
+        decisions.insert(key.clone(), kept, 1);
+        plan
+    }
+
     /// The decision for `key` made from `inputs`: the one kept, if it was made from the same.
     fn decision(&self, key: TaskKey, inputs: DecisionInputs, decide: impl FnOnce() -> Decision) -> Arc<Decision> {
         let mut decisions = lock(&self.decisions);
-        if let Some((kept_inputs, decision)) = decisions.get(&key) {
+        if let Some(Kept {
+            decided: Some((kept_inputs, decision)),
+            ..
+        }) = decisions.get(&key)
+        {
             if *kept_inputs == inputs {
                 return Arc::clone(decision);
             }
         }
         let decision = Arc::new(decide());
-        decisions.insert(key, (inputs, Arc::clone(&decision)), 1);
+        if let Some(kept) = decisions.get_mut(&key) {
+            kept.decided = Some((inputs, Arc::clone(&decision)));
+        }
         decision
     }
 
@@ -527,24 +595,9 @@ impl StepTracker {
     }
 }
 
-/// Whether the decision about a task in `status` can use its review log: never
-/// for a task running or waiting for a worker (its attempt is a worker run).
-fn uses_review_log(status: &str) -> bool {
-    !matches!(
-        TaskStatus::parse(status),
-        TaskStatus::InProgress | TaskStatus::Queued | TaskStatus::Blocked
-    )
-}
-
-/// The task's worker logs (none if its ids cannot name a folder).
-fn worker_log_files(logs: &mut LogStore, root: &Path, task: &TaskRow, zone: Zone) -> Vec<paths::WorkerLogFile> {
-    let Some(order) = task.order_id.as_deref() else {
-        return Vec::new();
-    };
-    let Some(dir) = paths::logs_dir(root, &task.project_id, order) else {
-        return Vec::new();
-    };
-    logs.worker_logs(&dir, root, &task.id, zone).0
+/// The LOGS folder of the task's order (none if its ids cannot name a folder).
+fn logs_dir(root: &Path, task: &TaskRow) -> Option<PathBuf> {
+    paths::logs_dir(root, &task.project_id, task.order_id.as_deref()?)
 }
 
 /// The task id's review log, if it is a file inside the review folder.

@@ -254,11 +254,17 @@ impl Fixture {
     }
 
     /// The daemon's launch at `sec`: assignee → ParallelWorker and QUEUED →
-    /// IN_PROGRESS in one second; the worker's own assignee row a second later.
-    pub fn launch(&self, task: &str, worker: &str, sec: i64) {
+    /// IN_PROGRESS in one second (the worker has not said anything yet).
+    pub fn daemon_launch(&self, task: &str, sec: i64) {
         let daemon = "Worker (ParallelWorker)";
         self.history(task, "assignee", None, "ParallelWorker", daemon, &sqlite_utc(sec), None);
         self.status(task, "QUEUED", "IN_PROGRESS", daemon, sec);
+    }
+
+    /// The daemon's launch at `sec` ([`Fixture::daemon_launch`]), and the
+    /// worker's own assignee row a second later (after its file locks).
+    pub fn launch(&self, task: &str, worker: &str, sec: i64) {
+        self.daemon_launch(task, sec);
         self.history(
             task,
             "assignee",

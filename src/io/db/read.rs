@@ -67,6 +67,8 @@ pub struct RawTask {
     events_tally: (i64, i64),
     /// Another project has a task with this id.
     shared: bool,
+    /// `target_files` names a file (`None` without the column).
+    has_target_files: Option<bool>,
 }
 
 /// A `change_history` row as read.
@@ -146,29 +148,38 @@ pub fn tasks(conn: &Connection, schema: &Schema, selection: &Selection<'_>) -> r
             history_tally: (integer(row, 9)?, integer(row, 10)?),
             events_tally: (integer(row, 11)?, integer(row, 12)?),
             shared: integer(row, 13)? != 0,
+            has_target_files: row.get::<_, Option<i64>>(14)?.map(|v| v != 0),
         })
     })
 }
 
-/// Tasks of other projects sharing one of `ids`: (id, the task).
-pub fn other_tasks(
-    conn: &Connection,
-    schema: &Schema,
-    project_id: &str,
-    ids: &str,
-) -> rusqlite::Result<Vec<(String, OtherTask)>> {
+/// A task of another project sharing an id, as read: (id, project, status, assignee, started_at).
+pub type RawOther = (String, String, String, Option<String>, Option<String>);
+
+/// Tasks of other projects sharing one of `ids`.
+pub fn other_tasks(conn: &Connection, schema: &Schema, project_id: &str, ids: &str) -> rusqlite::Result<Vec<RawOther>> {
     let mut stmt = conn.prepare_cached(schema.other_tasks_query())?;
     bind(&mut stmt, &[(":project", &project_id), (":ids", &ids)])?;
     collect(stmt, |row| {
         Ok((
             text_or_empty(row, 0)?,
-            OtherTask {
-                project_id: Arc::from(text_or_empty(row, 1)?),
-                status: text_or_empty(row, 2)?,
-                assignee: text(row, 3)?,
-            },
+            text_or_empty(row, 1)?,
+            text_or_empty(row, 2)?,
+            text(row, 3)?,
+            text(row, 4)?,
         ))
     })
+}
+
+/// A task of another project, times parsed: (id, the task).
+pub fn other_task((id, project, status, assignee, started_at): RawOther, zone: Zone) -> (String, OtherTask) {
+    let other = OtherTask {
+        project_id: Arc::from(project),
+        status,
+        assignee,
+        started_at: started_at.and_then(|t| parse_db_timestamp(&t, zone)),
+    };
+    (id, other)
 }
 
 /// Every history row of the task ids `ids` (a JSON array) up to key `upto`.
@@ -358,6 +369,7 @@ impl RawTask {
             updated_at: time(self.updated_at),
             reviewed_at: time(self.reviewed_at),
             metadata: self.metadata,
+            has_target_files: self.has_target_files,
         }
     }
 }

@@ -235,8 +235,14 @@ impl Schema {
             None => "0, 0".to_owned(),
         };
         let shared = "EXISTS (SELECT 1 FROM tasks o WHERE o.id = tasks.id AND o.project_id <> tasks.project_id)";
+        // The worker locks `target_files` when it is a JSON array of at least one path.
+        let has_targets = if t.has("target_files") {
+            "(json_valid(target_files) AND json_type(target_files) = 'array' AND json_array_length(target_files) > 0)"
+        } else {
+            "NULL"
+        };
         let mut sql = format!(
-            "SELECT id, project_id, status, {}, {}, {}, {}, {}, {}, {history_tally}, {events_tally}, {shared} \
+            "SELECT id, project_id, status, {}, {}, {}, {}, {}, {}, {history_tally}, {events_tally}, {shared}, {has_targets} \
              FROM tasks WHERE project_id = :project",
             t.or_null("order_id"),
             t.or_null("assignee"),
@@ -261,9 +267,10 @@ impl Schema {
 
     fn build_other_tasks_query(&self) -> String {
         format!(
-            "SELECT id, project_id, status, {} FROM tasks \
+            "SELECT id, project_id, status, {}, {} FROM tasks \
              WHERE id IN (SELECT value FROM json_each(:ids)) AND project_id <> :project",
-            self.tasks.or_null("assignee")
+            self.tasks.or_null("assignee"),
+            self.tasks.or_null("started_at"),
         )
     }
 

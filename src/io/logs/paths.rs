@@ -17,6 +17,8 @@ use crate::time::{parse_log_file_stamp, Instant, Zone};
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerLogFile {
     pub path: PathBuf,
+    /// The task the log was launched for (its name's).
+    pub task_id: String,
     /// The launch time in the file name.
     pub launched_at: Instant,
 }
@@ -89,10 +91,11 @@ pub fn scan_worker_logs(dir: &Path, root: &Path, zone: Zone) -> HashMap<String, 
         } else {
             continue;
         };
-        by_task
-            .entry(task_id.to_owned())
-            .or_default()
-            .push(WorkerLogFile { path, launched_at });
+        by_task.entry(task_id.to_owned()).or_default().push(WorkerLogFile {
+            path,
+            task_id: task_id.to_owned(),
+            launched_at,
+        });
     }
     for logs in by_task.values_mut() {
         logs.sort_by(|a, b| a.launched_at.cmp(&b.launched_at).then_with(|| a.path.cmp(&b.path)));

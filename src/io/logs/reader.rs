@@ -192,14 +192,14 @@ mod tests {
         std::fs::write(&path, first).unwrap();
         let (p, bytes) = read(&path, None);
         assert_eq!(
-            (p.parser().run().reached(), bytes),
+            (p.parser().launch_run().reached(), bytes),
             (Some(Step::AssignWorker), first.len() as u64)
         );
         let more = b"2026-10-24 10:51:50 [INFO] [execute_task] start: model=opus\n";
         append(&path, more);
         let (p, bytes) = read(&path, Some(&p));
         assert_eq!(
-            (p.parser().run().reached(), bytes),
+            (p.parser().launch_run().reached(), bytes),
             (Some(Step::ExecuteTask), more.len() as u64)
         );
     }
@@ -210,11 +210,11 @@ mod tests {
         let path = dir.path().join("w.log");
         std::fs::write(&path, b"2026-10-24 10:51:49 [INFO] [assign_worker] start: x\r\n2026-10-24 10:51:50 [INFO] [execute_task] start: x").unwrap();
         let (p, _) = read(&path, None);
-        assert_eq!(p.parser().run().reached(), Some(Step::ExecuteTask));
+        assert_eq!(p.parser().launch_run().reached(), Some(Step::ExecuteTask));
         append(&path, b"\r\n2026-10-24 10:51:51 [INFO] [error] failed: boom\r\n");
         let (p, _) = read(&path, Some(&p));
         assert!(
-            matches!(p.parser().run().outcome(), Outcome::Failed { step: Step::ExecuteTask, message, .. } if message == "boom")
+            matches!(p.parser().launch_run().outcome(), Outcome::Failed { step: Step::ExecuteTask, message, .. } if message == "boom")
         );
     }
 
@@ -231,10 +231,13 @@ mod tests {
         )
         .unwrap();
         let (p, _) = read(&path, Some(&p));
-        assert_eq!(p.parser().run().reached(), Some(Step::GetTaskInfo));
+        assert_eq!(p.parser().launch_run().reached(), Some(Step::GetTaskInfo));
         std::fs::remove_file(&path).unwrap();
         std::fs::write(&path, b"2026-10-24 11:00:00 [INFO] [file_lock] start: x\n").unwrap();
-        assert_eq!(read(&path, Some(&p)).0.parser().run().reached(), Some(Step::FileLock));
+        assert_eq!(
+            read(&path, Some(&p)).0.parser().launch_run().reached(),
+            Some(Step::FileLock)
+        );
     }
 
     #[test]
@@ -245,7 +248,10 @@ mod tests {
         text.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024));
         text.extend_from_slice(b"\n2026-10-24 10:51:49 [INFO] [file_lock] start: \xe3\x81\n");
         std::fs::write(&path, &text).unwrap();
-        assert_eq!(read(&path, None).0.parser().run().reached(), Some(Step::FileLock));
+        assert_eq!(
+            read(&path, None).0.parser().launch_run().reached(),
+            Some(Step::FileLock)
+        );
     }
 
     #[cfg(unix)]
