@@ -271,8 +271,8 @@ fn approved_rejected_and_reworked() {
     assert_eq!(shown(&info), (Some("execute_task"), "log", 57));
     assert_eq!(
         info.started_at.as_deref(),
-        Some("2026-10-24T10:02:21+09:00"),
-        "the rework run's start"
+        Some("2026-10-24T10:02:20+09:00"),
+        "the attempt began with the move into REWORK (SPEC §5)"
     );
 
     // The rework finished (REWORK → DONE): awaiting the next review.

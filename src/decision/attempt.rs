@@ -75,9 +75,10 @@ impl<'a> Attempt<'a> {
         Some(Attempt::at(rows, phase, entry))
     }
 
-    /// The run attempt that ended in this one (the run before a review), if any.
+    /// The run attempt that ended in this one (the run before a review), if
+    /// any, with the transition that ended it among its rows.
     pub fn run_before(&self, rows: &[&'a HistoryRow]) -> Option<Attempt<'a>> {
-        let before = &rows[..self.entry?];
+        let before = &rows[..=self.entry?];
         Attempt::latest_run(before)
     }
 

@@ -224,7 +224,7 @@ impl<'e> Case<'e, '_> {
         };
         match running {
             Some(chosen) => {
-                let started_at = self.began(&chosen).or(attempt.entered_at);
+                let started_at = attempt.entered_at.or(self.began(&chosen));
                 Found::of(true, Some(chosen), RunEnding::Live, started_at)
             }
             // Waiting for a rework: the latest attempt is this one, with whatever ran in it.

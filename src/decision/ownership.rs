@@ -17,7 +17,8 @@
 //! * `tasks.started_at` is written with a task's first move to IN_PROGRESS,
 //!   so that move is the task's, and no earlier one is;
 //! * the task's own worker logs (their folder names the project) were
-//!   launched with its moves to IN_PROGRESS.
+//!   launched with its moves to IN_PROGRESS;
+//! * each rejection by review (DONE → REWORK) added one to its `reject_count`.
 //!
 //! A transaction that fits nobody is given where it costs least (a gap in the
 //! writers' history is likelier than a stray row); another project's launch
@@ -44,6 +45,8 @@ mod cost {
     pub const FIRST_START_MISSING: i32 = 8;
     /// A move to IN_PROGRESS of this task that one of its own logs was launched with.
     pub const OWN_LOG_LAUNCH: i32 = -1;
+    /// A rejection more than the task's `reject_count` counts.
+    pub const REJECTION_TOO_MANY: i32 = 10;
 }
 
 /// Ways of sharing kept at each step of the search (the lowest costs).
@@ -79,12 +82,14 @@ pub fn own_row_indices(rows: &[HistoryRow], task: &TaskRow, others: &[OtherTask]
         status: Some(task.status.as_str()),
         assignee: task.assignee.as_deref(),
         started_at: task.started_at,
+        reject_count: task.reject_count,
     })
     .chain(others.iter().map(|o| Known {
         project_id: &o.project_id,
         status: Some(o.status.as_str()),
         assignee: o.assignee.as_deref(),
         started_at: o.started_at,
+        reject_count: o.reject_count,
     }))
     .collect();
     let groups = transactions(rows);
@@ -104,6 +109,7 @@ struct Known<'a> {
     status: Option<&'a str>,
     assignee: Option<&'a str>,
     started_at: Option<Instant>,
+    reject_count: Option<i64>,
 }
 
 /// What a task was next known to have, walking back.
@@ -113,6 +119,8 @@ struct Expected<'a> {
     assignee: Option<&'a str>,
     /// The move that wrote its `started_at` has been given to it.
     first_start_seen: bool,
+    /// Rejections (DONE → REWORK) given to it.
+    rejections: i64,
 }
 
 /// One way of sharing the transactions from the newest back to some point.
@@ -137,6 +145,7 @@ fn share<'a>(
                 status: t.status,
                 assignee: t.assignee,
                 first_start_seen: false,
+                rejections: 0,
             })
             .collect(),
         cost: 0,
@@ -226,6 +235,15 @@ fn give<'a>(
             if !tagged {
                 cost += cost::MISFIT;
             }
+        }
+    }
+    if group
+        .iter()
+        .any(|r| r.is_status_to("REWORK") && r.old_value.as_deref() == Some("DONE"))
+    {
+        expected.rejections += 1;
+        if tasks[k].reject_count.is_some_and(|count| expected.rejections > count) {
+            cost += cost::REJECTION_TOO_MANY;
         }
     }
     if let Some(moved) = group
@@ -373,6 +391,7 @@ pub(crate) mod tests {
             status: status.into(),
             assignee: Some(assignee.into()),
             started_at: None,
+            reject_count: None,
         }
     }
 

@@ -602,6 +602,7 @@ fn two_projects_sharing_a_task_id() {
         status: "IN_PROGRESS".into(),
         assignee: Some("Worker A".into()),
         started_at: None,
+        reject_count: None,
     }];
     assert_eq!(
         headline(&c.decide()),
@@ -619,6 +620,7 @@ fn two_projects_sharing_a_task_id() {
         status: "DONE".into(),
         assignee: Some("Worker B".into()),
         started_at: None,
+        reject_count: None,
     }];
     let d = c.decide();
     assert_eq!(headline(&d), (true, Some(Step::FileLock), Source::History, 42));

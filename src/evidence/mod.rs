@@ -35,6 +35,8 @@ pub struct TaskRow {
     pub reviewed_at: Option<Instant>,
     /// The seed's proposed JSON column, where a database has it.
     pub metadata: Option<String>,
+    /// How many times review rejected it (`None` without the column).
+    pub reject_count: Option<i64>,
     /// Whether `target_files` names any file (`None` without the column): a
     /// task without target files skips the worker's `file_lock` step.
     pub has_target_files: Option<bool>,
@@ -49,6 +51,8 @@ pub struct OtherTask {
     pub assignee: Option<String>,
     /// Written once, at its first move to IN_PROGRESS.
     pub started_at: Option<Instant>,
+    /// How many times review rejected it.
+    pub reject_count: Option<i64>,
 }
 
 /// Locks held on the task's files right now (`file_locks` rows).

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use rusqlite::{Connection, Statement, ToSql};
 
 use super::schema::{Schema, TaskFilter};
-use super::sql_value::{integer, text, text_or_empty};
+use super::sql_value::{integer, optional_integer, text, text_or_empty};
 use crate::error::{Error, Result};
 use crate::evidence::history::{mentions_report, Field, HistoryRow};
 use crate::evidence::recorded::RecordedEvent;
@@ -69,6 +69,7 @@ pub struct RawTask {
     shared: bool,
     /// `target_files` names a file (`None` without the column).
     has_target_files: Option<bool>,
+    reject_count: Option<i64>,
 }
 
 /// A `change_history` row as read.
@@ -149,37 +150,48 @@ pub fn tasks(conn: &Connection, schema: &Schema, selection: &Selection<'_>) -> r
             events_tally: (integer(row, 11)?, integer(row, 12)?),
             shared: integer(row, 13)? != 0,
             has_target_files: row.get::<_, Option<i64>>(14)?.map(|v| v != 0),
+            reject_count: optional_integer(row, 15)?,
         })
     })
 }
 
-/// A task of another project sharing an id, as read: (id, project, status, assignee, started_at).
-pub type RawOther = (String, String, String, Option<String>, Option<String>);
+/// A task of another project sharing an id, as read.
+#[derive(Clone, Debug)]
+pub struct RawOther {
+    id: String,
+    project_id: String,
+    status: String,
+    assignee: Option<String>,
+    started_at: Option<String>,
+    reject_count: Option<i64>,
+}
 
 /// Tasks of other projects sharing one of `ids`.
 pub fn other_tasks(conn: &Connection, schema: &Schema, project_id: &str, ids: &str) -> rusqlite::Result<Vec<RawOther>> {
     let mut stmt = conn.prepare_cached(schema.other_tasks_query())?;
     bind(&mut stmt, &[(":project", &project_id), (":ids", &ids)])?;
     collect(stmt, |row| {
-        Ok((
-            text_or_empty(row, 0)?,
-            text_or_empty(row, 1)?,
-            text_or_empty(row, 2)?,
-            text(row, 3)?,
-            text(row, 4)?,
-        ))
+        Ok(RawOther {
+            id: text_or_empty(row, 0)?,
+            project_id: text_or_empty(row, 1)?,
+            status: text_or_empty(row, 2)?,
+            assignee: text(row, 3)?,
+            started_at: text(row, 4)?,
+            reject_count: optional_integer(row, 5)?,
+        })
     })
 }
 
 /// A task of another project, times parsed: (id, the task).
-pub fn other_task((id, project, status, assignee, started_at): RawOther, zone: Zone) -> (String, OtherTask) {
+pub fn other_task(raw: RawOther, zone: Zone) -> (String, OtherTask) {
     let other = OtherTask {
-        project_id: Arc::from(project),
-        status,
-        assignee,
-        started_at: started_at.and_then(|t| parse_db_timestamp(&t, zone)),
+        project_id: Arc::from(raw.project_id),
+        status: raw.status,
+        assignee: raw.assignee,
+        started_at: raw.started_at.and_then(|t| parse_db_timestamp(&t, zone)),
+        reject_count: raw.reject_count,
     };
-    (id, other)
+    (raw.id, other)
 }
 
 /// Every history row of the task ids `ids` (a JSON array) up to key `upto`.
@@ -369,6 +381,7 @@ impl RawTask {
             updated_at: time(self.updated_at),
             reviewed_at: time(self.reviewed_at),
             metadata: self.metadata,
+            reject_count: self.reject_count,
             has_target_files: self.has_target_files,
         }
     }

@@ -237,12 +237,13 @@ impl Schema {
         let shared = "EXISTS (SELECT 1 FROM tasks o WHERE o.id = tasks.id AND o.project_id <> tasks.project_id)";
         // The worker locks `target_files` when it is a JSON array of at least one path.
         let has_targets = if t.has("target_files") {
-            "(json_valid(target_files) AND json_type(target_files) = 'array' AND json_array_length(target_files) > 0)"
+            "CASE WHEN json_valid(target_files) AND json_type(target_files) = 'array' \
+             AND json_array_length(target_files) > 0 THEN 1 ELSE 0 END"
         } else {
             "NULL"
         };
         let mut sql = format!(
-            "SELECT id, project_id, status, {}, {}, {}, {}, {}, {}, {history_tally}, {events_tally}, {shared}, {has_targets} \
+            "SELECT id, project_id, status, {}, {}, {}, {}, {}, {}, {history_tally}, {events_tally}, {shared}, {has_targets}, {} \
              FROM tasks WHERE project_id = :project",
             t.or_null("order_id"),
             t.or_null("assignee"),
@@ -250,6 +251,7 @@ impl Schema {
             t.or_null("updated_at"),
             t.or_null("reviewed_at"),
             t.or_null("metadata"),
+            t.or_null("reject_count"),
         );
         if filter.one_id {
             sql.push_str(" AND id = :id");
@@ -267,10 +269,11 @@ impl Schema {
 
     fn build_other_tasks_query(&self) -> String {
         format!(
-            "SELECT id, project_id, status, {}, {} FROM tasks \
+            "SELECT id, project_id, status, {}, {}, {} FROM tasks \
              WHERE id IN (SELECT value FROM json_each(:ids)) AND project_id <> :project",
             self.tasks.or_null("assignee"),
             self.tasks.or_null("started_at"),
+            self.tasks.or_null("reject_count"),
         )
     }
 

@@ -27,3 +27,13 @@ pub fn integer(row: &Row<'_>, idx: usize) -> rusqlite::Result<i64> {
         _ => 0,
     })
 }
+
+/// An integer column that may be NULL, or hold text that names a number.
+pub fn optional_integer(row: &Row<'_>, idx: usize) -> rusqlite::Result<Option<i64>> {
+    Ok(match row.get_ref(idx)? {
+        ValueRef::Integer(i) => Some(i),
+        ValueRef::Real(f) => Some(f as i64),
+        ValueRef::Text(t) => std::str::from_utf8(t).ok().and_then(|t| t.trim().parse().ok()),
+        _ => None,
+    })
+}
