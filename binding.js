@@ -847,3 +847,4 @@ module.exports.getTaskExecutionStep = nativeBinding.getTaskExecutionStep
 module.exports.getTaskExecutionStepSync = nativeBinding.getTaskExecutionStepSync
 module.exports.recordExecutionStep = nativeBinding.recordExecutionStep
 module.exports.stepOfSubStep = nativeBinding.stepOfSubStep
+module.exports.workerLogPath = nativeBinding.workerLogPath

@@ -192,6 +192,14 @@ export declare function getTaskExecutionStep(projectId: string, taskId: string, 
 /** `getTaskExecutionStep` on the calling thread. */
 export declare function getTaskExecutionStepSync(projectId: string, taskId: string, options?: QueryOptions | undefined | null): ExecutionStepInfo
 
+/** Options of `workerLogPath`: where the user-data folder is. */
+export interface PathOptions {
+  /** @default as for `getTaskExecutionStep` */
+  dbPath?: string
+  /** @default the parent of the database's `data/` folder */
+  userDataDir?: string
+}
+
 /** Options of `getTaskExecutionStep`. */
 export interface QueryOptions {
   /**
@@ -345,3 +353,14 @@ export interface WatchOptions {
   /** @default 5000 */
   busyTimeoutMs?: number
 }
+
+/**
+ * Where the launcher daemon would write the worker log of a launch of
+ * `taskId` now: `<user-data>/PROJECTS/<projectId>/RESULT/<orderId>/LOGS/worker_<taskId>_<YYYYMMDD_HHMMSS>.log`
+ * (local time). A run the app starts itself (`execute_task.py … --json
+ * --verbose --loop`) prints to the app's pipe and leaves no log; write its
+ * output (stdout and stderr) here and it is read exactly like the daemon's —
+ * `--loop` output included, each run counting for the task it names.
+ * Creates nothing: make the folder and the file yourself.
+ */
+export declare function workerLogPath(projectId: string, orderId: string, taskId: string, options?: PathOptions | undefined | null): string

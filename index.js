@@ -98,6 +98,8 @@ exports.getStepDurationStatsSync = (projectId, options) =>
   native.getStepDurationStatsSync(projectId, options, callerEnv())
 exports.recordExecutionStep = (projectId, taskId, step, event, options) =>
   native.recordExecutionStep(projectId, taskId, step, event, options, callerEnv())
+exports.workerLogPath = (projectId, orderId, taskId, options) =>
+  native.workerLogPath(projectId, orderId, taskId, options, callerEnv())
 exports.watchExecutionSteps = watchExecutionSteps
 exports.formatExecutionStepDisplay = native.formatExecutionStepDisplay
 exports.formatExecutionStepJson = native.formatExecutionStepJson

@@ -44,22 +44,30 @@ export class UserData {
     )
   }
 
-  /** change_history rows as the real writers leave them: project_id NULL, changed_at UTC. */
-  history(task: string, field: string, oldValue: string | null, newValue: string, changedAtUtc: string, project: string | null = null) {
+  /** change_history rows as the real writers leave them: project_id NULL, changed_at UTC, `changed_by` `<role> (<worker>)`. */
+  history(
+    task: string,
+    field: string,
+    oldValue: string | null,
+    newValue: string,
+    changedAtUtc: string,
+    project: string | null = null,
+    changedBy = 'Worker (Worker A)',
+  ) {
     this.write((db) =>
       db
         .prepare(
           `INSERT INTO change_history (entity_type, entity_id, project_id, field_name, old_value, new_value, changed_by, changed_at)
-           VALUES ('task', ?, ?, ?, ?, ?, 'worker', ?)`,
+           VALUES ('task', ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(task, project, field, oldValue, newValue, changedAtUtc),
+        .run(task, project, field, oldValue, newValue, changedBy, changedAtUtc),
     )
   }
 
-  /** What a worker writes when it starts a task: assignee, then status, in the same second. */
+  /** What a worker started by hand writes in its assign step (after its file locks): assignee, then status, in the same second. */
   start(task: string, worker: string, atUtc: string) {
-    this.history(task, 'assignee', null, worker, atUtc)
-    this.history(task, 'status', 'QUEUED', 'IN_PROGRESS', atUtc)
+    this.history(task, 'assignee', null, worker, atUtc, null, `Worker (${worker})`)
+    this.history(task, 'status', 'QUEUED', 'IN_PROGRESS', atUtc, null, `Worker (${worker})`)
   }
 
   log(task: string, stamp: string, text: string, order = ORDER, project = PROJECT): string {

@@ -30,7 +30,7 @@ use crate::time::Clock;
 use crate::tracker::StepTracker;
 use environment::caller_environment;
 use errors::{guarded, guarded_js, js_error, options_arg, string_arg};
-use options::{presentation, source, BatchOptions, QueryOptions, RecordOptions, StatsOptions};
+use options::{presentation, source, BatchOptions, PathOptions, QueryOptions, RecordOptions, StatsOptions};
 pub use types::{ExecutionStepInfo, StepDefinition, StepDurationStats};
 
 /// One tracker per process: its connections and parsed logs serve every call.
@@ -398,6 +398,40 @@ pub fn record_execution_step(
             &source,
             &Clock::system(),
         )
+    })
+    .map_err(|e| js_error(&env, e))
+}
+
+// ------------------------------------------------------------ kept output
+
+/// Where the launcher daemon would write the worker log of a launch of
+/// `taskId` now: `<user-data>/PROJECTS/<projectId>/RESULT/<orderId>/LOGS/worker_<taskId>_<YYYYMMDD_HHMMSS>.log`
+/// (local time). A run the app starts itself (`execute_task.py … --json
+/// --verbose --loop`) prints to the app's pipe and leaves no log; write its
+/// output (stdout and stderr) here and it is read exactly like the daemon's —
+/// `--loop` output included, each run counting for the task it names.
+/// Creates nothing: make the folder and the file yourself.
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, orderId: string, taskId: string, options?: PathOptions | undefined | null"
+)]
+pub fn worker_log_path(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    order_id: Option<Unknown<'_>>,
+    task_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
+) -> Result<String> {
+    guarded(|| {
+        let project_id = string_arg(project_id, "projectId")?;
+        let order_id = string_arg(order_id, "orderId")?;
+        let task_id = string_arg(task_id, "taskId")?;
+        let o: PathOptions = options_arg(&env, options, "options")?;
+        let source = source(&o.db_path, &o.user_data_dir, None, caller_environment(&env, caller_env))?;
+        TRACKER
+            .worker_log_path(&project_id, &order_id, &task_id, &source, &Clock::system())
+            .map(|p| p.display().to_string())
     })
     .map_err(|e| js_error(&env, e))
 }

@@ -82,6 +82,16 @@ pub struct StatsOptions {
     pub busy_timeout_ms: Option<f64>,
 }
 
+/// Options of `workerLogPath`: where the user-data folder is.
+#[napi(object)]
+#[derive(Default)]
+pub struct PathOptions {
+    /// @default as for `getTaskExecutionStep`
+    pub db_path: Option<String>,
+    /// @default the parent of the database's `data/` folder
+    pub user_data_dir: Option<String>,
+}
+
 /// Options of `recordExecutionStep`.
 #[napi(object)]
 #[derive(Default)]

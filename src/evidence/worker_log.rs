@@ -85,7 +85,7 @@ impl StepLine<'_> {
 /// One run of the pipeline in a worker log. The daemon's log holds one run
 /// (its launch's); a worker started with `--loop` goes on with the next task
 /// of the order in the same output, each run opening with
-/// `[get_task_info] start: <task>`, and a run belongs to the task it names.
+/// `[get_task_info] start: <task>`: a later run belongs to the task it names.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LogRun {
     /// The task its `[get_task_info] start:` line names (`None` before that line).

@@ -151,12 +151,12 @@ impl LogStore {
     }
 }
 
-/// The runs of `task_id` among a log's `runs`: the first belongs to the task the
-/// log was launched for unless it names another; each later one to the task it names.
+/// The runs of `task_id` among a log's `runs`: the first is the run the log was
+/// launched for (its name's task); each later one belongs to the task it names.
 fn runs_of(runs: &[LogRun], file: &WorkerLogFile, task_id: &str) -> Vec<WorkerLogRun> {
     runs.iter()
         .enumerate()
-        .filter(|(_, r)| r.task_id.as_deref().unwrap_or(&file.task_id) == task_id)
+        .filter(|&(i, r)| owner(i, r, file) == task_id)
         .map(|(i, r)| WorkerLogRun {
             launched_at: if i == 0 {
                 file.launched_at
@@ -166,6 +166,14 @@ fn runs_of(runs: &[LogRun], file: &WorkerLogFile, task_id: &str) -> Vec<WorkerLo
             run: r.run.clone(),
         })
         .collect()
+}
+
+/// The task the `index`-th run of `file` belongs to.
+pub fn owner<'a>(index: usize, run: &'a LogRun, file: &'a WorkerLogFile) -> &'a str {
+    match (index, run.task_id.as_deref()) {
+        (0, _) | (_, None) => &file.task_id,
+        (_, Some(named)) => named,
+    }
 }
 
 fn read<'a, P: crate::evidence::LineParser>(

@@ -285,7 +285,7 @@ impl StepTracker {
                     continue;
                 };
                 for (i, run) in read.value.iter().enumerate() {
-                    let owner = run.task_id.as_deref().unwrap_or(&file.task_id);
+                    let owner = logs::owner(i, run, &file);
                     let began = if i == 0 { Some(file.launched_at) } else { run.began_at };
                     if let Some(task) = wanted.get(owner).filter(|_| since(began)) {
                         samples.extend(run_samples(&task.id, &run.run));
@@ -313,6 +313,35 @@ impl StepTracker {
             }
         }
         Ok(summarize(&samples, presentation.locale))
+    }
+
+    /// Where the daemon would write the worker log of a launch of `task_id` now
+    /// (`workerLogPath`): the path a run's output can be kept at so that it is
+    /// read like the daemon's. Creates nothing.
+    pub fn worker_log_path(
+        &self,
+        project_id: &str,
+        order_id: &str,
+        task_id: &str,
+        source: &Source,
+        clock: &Clock,
+    ) -> Result<PathBuf> {
+        check_id("projectId", project_id)?;
+        check_id("orderId", order_id)?;
+        check_id("taskId", task_id)?;
+        let location = self.locate(source)?;
+        paths::worker_log(
+            &location.user_data_dir,
+            project_id,
+            order_id,
+            task_id,
+            clock.zone.local(clock.now),
+        )
+        .ok_or_else(|| {
+            Error::invalid_arg(
+                "projectId, orderId and taskId must each be usable as a folder or file name (no /, \\, :, control characters, . or ..)",
+            )
+        })
     }
 
     /// Appends a recorded step event (`recordExecutionStep`).

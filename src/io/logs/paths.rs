@@ -103,6 +103,19 @@ pub fn scan_worker_logs(dir: &Path, root: &Path, zone: Zone) -> HashMap<String, 
     by_task
 }
 
+/// Where the daemon would write a worker log of `task_id` launched at `launched`
+/// (wall-clock time in the writers' zone), if the ids are safe.
+pub fn worker_log(
+    root: &Path,
+    project_id: &str,
+    order_id: &str,
+    task_id: &str,
+    launched: chrono::NaiveDateTime,
+) -> Option<PathBuf> {
+    let dir = logs_dir(root, project_id, order_id).filter(|_| is_safe_component(task_id))?;
+    Some(dir.join(format!("worker_{task_id}_{}.log", launched.format("%Y%m%d_%H%M%S"))))
+}
+
 /// `worker_<task>_<YYYYMMDD>_<HHMMSS>.log` → (task, launch time).
 fn parse_worker_log_name(name: &str, zone: Zone) -> Option<(&str, Instant)> {
     let inner = name.strip_prefix("worker_")?.strip_suffix(".log")?;
@@ -132,6 +145,27 @@ mod tests {
         ] {
             assert_eq!(parse_worker_log_name(name, jst), None, "{name}");
         }
+    }
+
+    #[test]
+    fn a_worker_log_path_is_named_as_the_daemon_names_it_and_parses_back() {
+        let jst = Zone::japan();
+        let launched = chrono::NaiveDate::from_ymd_opt(2026, 10, 24)
+            .unwrap()
+            .and_hms_opt(10, 52, 5)
+            .unwrap();
+        let path = worker_log(Path::new("/u"), "ai_pm_manager", "ORDER_119", "TASK_2001", launched).unwrap();
+        assert_eq!(
+            path,
+            PathBuf::from("/u/PROJECTS/ai_pm_manager/RESULT/ORDER_119/LOGS/worker_TASK_2001_20261024_105205.log")
+        );
+        let name = path.file_name().unwrap().to_str().unwrap();
+        assert_eq!(
+            parse_worker_log_name(name, jst).map(|(t, at)| (t.to_owned(), jst.format(at))),
+            Some(("TASK_2001".to_owned(), "2026-10-24T10:52:05+09:00".to_owned()))
+        );
+        assert_eq!(worker_log(Path::new("/u"), "p", "O", "../x", launched), None);
+        assert_eq!(worker_log(Path::new("/u"), "p", "a/b", "T", launched), None);
     }
 
     #[test]
