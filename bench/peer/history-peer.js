@@ -199,8 +199,8 @@ function evaluate(task, allRows) {
 
   let startedMs = null
   if (entered === 'in_progress') startedMs = enteredAt
-  // SPEC §6: the current attempt began with the move into REWORK, run or not.
-  else if (entered === 'rework') startedMs = running ? firstAt ?? enteredAt : enteredAt
+  // SPEC §5: the current attempt began with the move into REWORK, run or not.
+  else if (entered === 'rework') startedMs = enteredAt
   else startedMs = firstAt
   startedMs ??= parseDbTime(task[T.startedAt])
 

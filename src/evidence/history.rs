@@ -44,14 +44,19 @@ impl HistoryRow {
     /// worker label (`ParallelWorker` → `Worker A` after the daemon's launch,
     /// the `QUEUED → IN_PROGRESS` of a worker started by hand, the
     /// `REWORK維持 - Worker割当更新` of a rework run), written in its
-    /// `assign_worker` step, after its file locks.
+    /// `assign_worker` step, after its file locks. The writers sign rows
+    /// `<role> (<assignee>)` (`Worker (Worker A)`); older databases have no
+    /// `changed_by`, and some writers sign with their role alone.
     pub fn is_worker_assignment(&self) -> bool {
-        self.field == Field::Assignee
-            && self.new_value.as_deref().is_some_and(|v| v != LAUNCHER_ASSIGNEE)
-            && self
-                .changed_by
-                .as_deref()
-                .is_none_or(|by| by.starts_with("Worker") && !by.contains(LAUNCHER_ASSIGNEE))
+        let Some(new) = self.new_value.as_deref().filter(|v| self.field == Field::Assignee && *v != LAUNCHER_ASSIGNEE)
+        else {
+            return false;
+        };
+        match self.changed_by.as_deref() {
+            None => true,
+            Some(by) if by.contains(LAUNCHER_ASSIGNEE) => false,
+            Some(by) => by.starts_with("Worker") || new.starts_with("Worker "),
+        }
     }
 
     /// Whether the launcher daemon wrote this row (its launch: the assignee
