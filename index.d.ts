@@ -26,6 +26,16 @@ export type ErrorCode =
   | 'ERR_UNSUPPORTED'
   | 'ERR_INTERNAL'
 
+/**
+ * A failure of the database or the system, never of an argument (a bad
+ * argument is a `TypeError` or a `RangeError` with `code: 'ERR_INVALID_ARG'`).
+ * `code` says what went wrong; the message names the path.
+ */
+export declare class ExecutionStepsError extends Error {
+  readonly name: 'ExecutionStepsError'
+  readonly code: Exclude<ErrorCode, 'ERR_INVALID_ARG'>
+}
+
 /** A running watcher (see `watchExecutionSteps`). */
 export interface ExecutionStepWatcher {
   /** Stops the watcher: no callback runs after this returns. Closing twice is harmless. */

@@ -9,7 +9,10 @@
 //   calling context's environment);
 // * a watcher is an unref'd timer that asks the addon, off the JavaScript
 //   thread, for changes: it lives until close() or the end of its context,
-//   whether or not its handle is kept, and never keeps the process alive.
+//   whether or not its handle is kept, and never keeps the process alive;
+// * errors are made in the caller's realm (a Jest or Vitest sandbox, a vm
+//   context), so `instanceof` works there: a bad argument is a TypeError or a
+//   RangeError, a system failure an ExecutionStepsError; all carry a `code`.
 
 const timers = require('node:timers') // the real ones, whatever fake timers a test installs
 const native = require('./binding.js')
@@ -25,6 +28,43 @@ function callerEnv() {
     values += `${typeof value === 'string' && !value.includes('\0') ? value : ''}\0`
   }
   return values
+}
+
+/** A failure of the database or the system (not of an argument): `code` says which (see ErrorCode). */
+class ExecutionStepsError extends Error {
+  constructor(message, code) {
+    super(message)
+    this.name = 'ExecutionStepsError'
+    this.code = code
+  }
+}
+
+/** The addon's error made again in this realm: TypeError / RangeError for arguments, ExecutionStepsError otherwise. */
+function adopt(err) {
+  if (err === null || typeof err !== 'object' || typeof err.code !== 'string') return err
+  const Kind = err.name === 'TypeError' ? TypeError : err.name === 'RangeError' ? RangeError : ExecutionStepsError
+  if (err instanceof Kind) return err
+  const made = Kind === ExecutionStepsError ? new ExecutionStepsError(err.message, err.code) : new Kind(err.message)
+  made.code = err.code
+  return made
+}
+
+/** `fn` with the addon's errors adopted, thrown or rejected. */
+function adopting(fn) {
+  return (...args) => {
+    let result
+    try {
+      result = fn(...args)
+    } catch (err) {
+      throw adopt(err)
+    }
+    // A promise of the addon's realm (not `instanceof` this one's).
+    return result !== null && typeof result === 'object' && typeof result.then === 'function'
+      ? result.then(undefined, (err) => {
+          throw adopt(err)
+        })
+      : result
+  }
 }
 
 function invalidArg(message) {
@@ -45,7 +85,7 @@ function deliver(listener, err, changes) {
 }
 
 function watchExecutionSteps(projectId, options, listener) {
-  const session = native.watchSession(projectId, options, callerEnv())
+  const session = adopting(native.watchSession)(projectId, options, callerEnv())
   if (typeof listener !== 'function') {
     native.watchSessionClose(session)
     throw invalidArg('listener must be a function')
@@ -62,7 +102,7 @@ function watchExecutionSteps(projectId, options, listener) {
       },
       (err) => {
         looking = false
-        if (!closed) deliver(listener, err, [])
+        if (!closed) deliver(listener, adopt(err), [])
       },
     )
   }
@@ -83,25 +123,26 @@ function watchExecutionSteps(projectId, options, listener) {
 }
 
 // One `exports.name =` per export, so Node's ESM named imports see each of them.
+exports.ExecutionStepsError = ExecutionStepsError
 exports.EXECUTION_STEPS = native.EXECUTION_STEPS
 exports.__napiBindingTarget = native.__napiBindingTarget
-exports.getTaskExecutionStep = (projectId, taskId, options) =>
-  native.getTaskExecutionStep(projectId, taskId, options, callerEnv())
-exports.getTaskExecutionStepSync = (projectId, taskId, options) =>
-  native.getTaskExecutionStepSync(projectId, taskId, options, callerEnv())
-exports.getMultipleTasksExecutionSteps = (projectId, options) =>
-  native.getMultipleTasksExecutionSteps(projectId, options, callerEnv())
-exports.getMultipleTasksExecutionStepsSync = (projectId, options) =>
-  native.getMultipleTasksExecutionStepsSync(projectId, options, callerEnv())
-exports.getStepDurationStats = (projectId, options) => native.getStepDurationStats(projectId, options, callerEnv())
-exports.getStepDurationStatsSync = (projectId, options) =>
-  native.getStepDurationStatsSync(projectId, options, callerEnv())
-exports.recordExecutionStep = (projectId, taskId, step, event, options) =>
-  native.recordExecutionStep(projectId, taskId, step, event, options, callerEnv())
-exports.workerLogPath = (projectId, orderId, taskId, options) =>
-  native.workerLogPath(projectId, orderId, taskId, options, callerEnv())
+exports.getTaskExecutionStep = adopting((projectId, taskId, options) =>
+  native.getTaskExecutionStep(projectId, taskId, options, callerEnv()))
+exports.getTaskExecutionStepSync = adopting((projectId, taskId, options) =>
+  native.getTaskExecutionStepSync(projectId, taskId, options, callerEnv()))
+exports.getMultipleTasksExecutionSteps = adopting((projectId, options) =>
+  native.getMultipleTasksExecutionSteps(projectId, options, callerEnv()))
+exports.getMultipleTasksExecutionStepsSync = adopting((projectId, options) =>
+  native.getMultipleTasksExecutionStepsSync(projectId, options, callerEnv()))
+exports.getStepDurationStats = adopting((projectId, options) => native.getStepDurationStats(projectId, options, callerEnv()))
+exports.getStepDurationStatsSync = adopting((projectId, options) =>
+  native.getStepDurationStatsSync(projectId, options, callerEnv()))
+exports.recordExecutionStep = adopting((projectId, taskId, step, event, options) =>
+  native.recordExecutionStep(projectId, taskId, step, event, options, callerEnv()))
+exports.workerLogPath = adopting((projectId, orderId, taskId, options) =>
+  native.workerLogPath(projectId, orderId, taskId, options, callerEnv()))
 exports.watchExecutionSteps = watchExecutionSteps
-exports.formatExecutionStepDisplay = native.formatExecutionStepDisplay
-exports.formatExecutionStepJson = native.formatExecutionStepJson
-exports.stepOfSubStep = native.stepOfSubStep
-exports.createSampleDatabase = native.createSampleDatabase
+exports.formatExecutionStepDisplay = adopting(native.formatExecutionStepDisplay)
+exports.formatExecutionStepJson = adopting(native.formatExecutionStepJson)
+exports.stepOfSubStep = adopting(native.stepOfSubStep)
+exports.createSampleDatabase = adopting(native.createSampleDatabase)

@@ -17,8 +17,12 @@ pub enum ErrorCode {
     DbBusy,
     /// The database could not be opened or read for another reason (permissions, I/O).
     DbIo,
-    /// An argument is missing, of the wrong type, or out of range.
+    /// An argument or option is missing or of the wrong type (a JS `TypeError`).
     InvalidArg,
+    /// An argument or option has the right type but a value it cannot have
+    /// (an empty id, an unknown step, a negative timeout): a JS `RangeError`.
+    /// Its `code` is `ERR_INVALID_ARG` too.
+    InvalidValue,
     /// `recordExecutionStep` named a task that does not exist in the project.
     TaskNotFound,
     /// What was asked cannot be done safely on this platform.
@@ -35,7 +39,7 @@ impl ErrorCode {
             ErrorCode::DbCorrupt => "ERR_DB_CORRUPT",
             ErrorCode::DbBusy => "ERR_DB_BUSY",
             ErrorCode::DbIo => "ERR_DB_IO",
-            ErrorCode::InvalidArg => "ERR_INVALID_ARG",
+            ErrorCode::InvalidArg | ErrorCode::InvalidValue => "ERR_INVALID_ARG",
             ErrorCode::TaskNotFound => "ERR_TASK_NOT_FOUND",
             ErrorCode::Unsupported => "ERR_UNSUPPORTED",
             ErrorCode::Internal => "ERR_INTERNAL",
@@ -60,8 +64,14 @@ impl Error {
         }
     }
 
+    /// A missing argument, or one of the wrong type.
     pub fn invalid_arg(message: impl Into<String>) -> Error {
         Error::new(ErrorCode::InvalidArg, message)
+    }
+
+    /// An argument of the right type with a value it cannot have.
+    pub fn invalid_value(message: impl Into<String>) -> Error {
+        Error::new(ErrorCode::InvalidValue, message)
     }
 
     /// An SQLite error met while reading or writing the database at `path`.

@@ -335,7 +335,11 @@ fn invalid_ids_are_refused_and_unsafe_ones_never_reach_the_file_system() {
             .tracker
             .task_step(project, task, &f.source(), Presentation::default(), &clock(0))
             .unwrap_err();
-        assert_eq!(err.code, ErrorCode::InvalidArg);
+        assert_eq!(
+            (err.code, err.code.as_str()),
+            (ErrorCode::InvalidValue, "ERR_INVALID_ARG"),
+            "a string that cannot be an id: a RangeError in JS"
+        );
     }
     f.task_of("../..", "../../etc/passwd", "IN_PROGRESS", None);
     assert_eq!(

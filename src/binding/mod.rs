@@ -9,6 +9,7 @@
 //! paths, SPEC §9). Called without it, the global `process.env` of the
 //! context the addon was loaded in is read.
 
+mod arguments;
 mod environment;
 mod errors;
 mod options;
@@ -22,15 +23,15 @@ use napi::{Env, Task};
 use napi_derive::napi;
 
 use crate::error::Result as CoreResult;
-use crate::io::db::location::Environment;
 use crate::present::format::{format_display, DisplayFields};
-use crate::present::result;
+use crate::present::result::{self, Presentation};
 use crate::step::{Step, TOTAL_STEPS};
 use crate::time::Clock;
-use crate::tracker::StepTracker;
+use crate::tracker::{BatchFilter, Source, StatsFilter, StepTracker};
+use arguments::{string_arg, Options};
 use environment::caller_environment;
-use errors::{guarded, guarded_js, js_error, options_arg, string_arg};
-use options::{presentation, source, BatchOptions, PathOptions, QueryOptions, RecordOptions, StatsOptions};
+use errors::{guarded, guarded_js, js_error};
+use options::{BatchOptions, PathOptions, QueryOptions, RecordOptions, StatsOptions};
 pub use types::{ExecutionStepInfo, StepDefinition, StepDurationStats};
 
 /// One tracker per process: its connections and parsed logs serve every call.
@@ -112,11 +113,12 @@ macro_rules! job_task {
 
 // ---------------------------------------------------------------- single task
 
+/// A call's arguments, checked on the JS thread.
 struct TaskQuery {
     project_id: String,
     task_id: String,
-    options: QueryOptions,
-    environment: Environment,
+    source: Source,
+    presentation: Presentation,
 }
 
 fn task_query(
@@ -126,19 +128,20 @@ fn task_query(
     options: Option<Unknown<'_>>,
     caller_env: Option<Unknown<'_>>,
 ) -> CoreResult<TaskQuery> {
+    let project_id = string_arg(project_id, "projectId")?;
+    let task_id = string_arg(task_id, "taskId")?;
+    let o = Options::new(env, options, "options")?;
+    let q = QueryOptions::read(&o)?;
     Ok(TaskQuery {
-        project_id: string_arg(project_id, "projectId")?,
-        task_id: string_arg(task_id, "taskId")?,
-        options: options_arg(env, options, "options")?,
-        environment: caller_environment(env, caller_env),
+        project_id,
+        task_id,
+        source: q.source(&o, caller_environment(env, caller_env))?,
+        presentation: q.presentation(&o)?,
     })
 }
 
 fn task_step_impl(q: TaskQuery) -> CoreResult<result::ExecutionStepInfo> {
-    let o = &q.options;
-    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms, q.environment)?;
-    let presentation = presentation(o.verbose, &o.locale)?;
-    TRACKER.task_step(&q.project_id, &q.task_id, &source, presentation, &Clock::system())
+    TRACKER.task_step(&q.project_id, &q.task_id, &q.source, q.presentation, &Clock::system())
 }
 
 job_task!(
@@ -191,8 +194,9 @@ pub fn get_task_execution_step_sync(
 
 struct BatchQuery {
     project_id: String,
-    options: BatchOptions,
-    environment: Environment,
+    filter: BatchFilter,
+    source: Source,
+    presentation: Presentation,
 }
 
 fn batch_query(
@@ -201,18 +205,19 @@ fn batch_query(
     options: Option<Unknown<'_>>,
     caller_env: Option<Unknown<'_>>,
 ) -> CoreResult<BatchQuery> {
+    let project_id = string_arg(project_id, "projectId")?;
+    let o = Options::new(env, options, "options")?;
+    let b = BatchOptions::read(&o)?;
     Ok(BatchQuery {
-        project_id: string_arg(project_id, "projectId")?,
-        options: options_arg(env, options, "options")?,
-        environment: caller_environment(env, caller_env),
+        project_id,
+        filter: b.filter(),
+        source: b.source(&o, caller_environment(env, caller_env))?,
+        presentation: b.presentation(&o)?,
     })
 }
 
 fn tasks_steps_impl(q: BatchQuery) -> CoreResult<Vec<result::ExecutionStepInfo>> {
-    let o = &q.options;
-    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms, q.environment)?;
-    let presentation = presentation(o.verbose, &o.locale)?;
-    TRACKER.tasks_steps(&q.project_id, &o.filter(), &source, presentation, &Clock::system())
+    TRACKER.tasks_steps(&q.project_id, &q.filter, &q.source, q.presentation, &Clock::system())
 }
 
 /// Results keyed by task id, in the order given (most recently updated first).
@@ -287,16 +292,13 @@ pub fn get_multiple_tasks_execution_steps_sync<'env>(
 
 struct StatsQuery {
     project_id: String,
-    options: StatsOptions,
-    environment: Environment,
+    filter: StatsFilter,
+    source: Source,
+    presentation: Presentation,
 }
 
 fn stats_impl(q: StatsQuery) -> CoreResult<Vec<crate::present::stats::StepDurationStats>> {
-    let o = &q.options;
-    let clock = Clock::system();
-    let source = source(&o.db_path, &o.user_data_dir, o.busy_timeout_ms, q.environment)?;
-    let presentation = presentation(None, &o.locale)?;
-    TRACKER.duration_stats(&q.project_id, &o.filter(clock.zone)?, &source, presentation, &clock)
+    TRACKER.duration_stats(&q.project_id, &q.filter, &q.source, q.presentation, &Clock::system())
 }
 
 job_task!(
@@ -313,10 +315,14 @@ fn stats_query(
     options: Option<Unknown<'_>>,
     caller_env: Option<Unknown<'_>>,
 ) -> CoreResult<StatsQuery> {
+    let project_id = string_arg(project_id, "projectId")?;
+    let o = Options::new(env, options, "options")?;
+    let s = StatsOptions::read(&o)?;
     Ok(StatsQuery {
-        project_id: string_arg(project_id, "projectId")?,
-        options: options_arg(env, options, "options")?,
-        environment: caller_environment(env, caller_env),
+        project_id,
+        filter: s.filter(&o, Clock::system().zone)?,
+        source: s.source(&o, caller_environment(env, caller_env))?,
+        presentation: s.presentation(&o)?,
     })
 }
 
@@ -382,19 +388,15 @@ pub fn record_execution_step(
         let task_id = string_arg(task_id, "taskId")?;
         let step = string_arg(step, "step")?;
         let event = string_arg(event, "event")?;
-        let o: RecordOptions = options_arg(&env, options, "options")?;
-        let source = source(
-            &o.db_path,
-            &None,
-            o.busy_timeout_ms,
-            caller_environment(&env, caller_env),
-        )?;
+        let o = Options::new(&env, options, "options")?;
+        let r = RecordOptions::read(&o)?;
+        let source = r.source(&o, caller_environment(&env, caller_env))?;
         TRACKER.record(
             &project_id,
             &task_id,
             &step,
             &event,
-            o.detail.as_deref(),
+            r.detail.as_deref(),
             &source,
             &Clock::system(),
         )
@@ -427,8 +429,8 @@ pub fn worker_log_path(
         let project_id = string_arg(project_id, "projectId")?;
         let order_id = string_arg(order_id, "orderId")?;
         let task_id = string_arg(task_id, "taskId")?;
-        let o: PathOptions = options_arg(&env, options, "options")?;
-        let source = source(&o.db_path, &o.user_data_dir, None, caller_environment(&env, caller_env))?;
+        let o = Options::new(&env, options, "options")?;
+        let source = PathOptions::read(&o)?.source(&o, caller_environment(&env, caller_env))?;
         TRACKER
             .worker_log_path(&project_id, &order_id, &task_id, &source, &Clock::system())
             .map(|p| p.display().to_string())
@@ -451,15 +453,15 @@ pub fn format_execution_step_display(
     locale: Option<Unknown<'_>>,
 ) -> Result<String> {
     guarded(|| {
-        let locale = match locale {
-            Some(l) if !matches!(l.get_type(), Ok(ValueType::Undefined | ValueType::Null)) => {
-                options::locale_of(&Some(string_arg(Some(l), "locale")?))?
-            }
-            _ => Default::default(),
+        let locale = match locale.filter(|l| !matches!(l.get_type(), Ok(ValueType::Undefined | ValueType::Null))) {
+            Some(l) => options::locale_of(Some(&string_arg(Some(l), "locale")?), "locale")?,
+            None => Default::default(),
         };
         let info = info
             .filter(|i| matches!(i.get_type(), Ok(ValueType::Object)))
-            .ok_or_else(|| crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object"))?;
+            .ok_or_else(|| {
+                crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
+            })?;
         // SAFETY: checked to be an object of this env.
         let object = unsafe { Object::from_napi_value(env.raw(), info.raw()) }
             .map_err(|e| crate::error::Error::invalid_arg(format!("info: {}", e.reason)))?;
@@ -503,7 +505,9 @@ pub fn format_execution_step_json(env: Env, info: Option<Unknown<'_>>) -> Result
     guarded(|| {
         let info = info
             .filter(|i| matches!(i.get_type(), Ok(ValueType::Object)))
-            .ok_or_else(|| crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object"))?;
+            .ok_or_else(|| {
+                crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
+            })?;
         // SAFETY: checked to be an object of this env.
         let info = unsafe { ExecutionStepInfo::from_napi_value(env.raw(), info.raw()) }
             .map_err(|e| crate::error::Error::invalid_arg(format!("info: {}", e.reason)))?;
@@ -514,9 +518,10 @@ pub fn format_execution_step_json(env: Env, info: Option<Unknown<'_>>) -> Result
 }
 
 /// The step a worker-log sub-step belongs to (`self_verification` → `execute_task`), or null.
-#[napi(catch_unwind, ts_return_type = "StepName | null")]
-pub fn step_of_sub_step(sub_step: String) -> Option<&'static str> {
-    Step::from_sub_step(&sub_step).map(Step::name)
+#[napi(catch_unwind, ts_args_type = "subStep: string", ts_return_type = "StepName | null")]
+pub fn step_of_sub_step(env: Env, sub_step: Option<Unknown<'_>>) -> Result<Option<&'static str>> {
+    guarded(|| string_arg(sub_step, "subStep").map(|s| Step::from_sub_step(&s).map(Step::name)))
+        .map_err(|e| js_error(&env, e))
 }
 
 // --------------------------------------------------------------------- sample
@@ -532,10 +537,10 @@ pub fn create_sample_database(env: Env, user_data_dir: Option<Unknown<'_>>) -> R
     guarded(|| {
         let dir = string_arg(user_data_dir, "userDataDir")?;
         if dir.is_empty() {
-            return Err(crate::error::Error::invalid_arg("userDataDir must not be empty"));
+            return Err(crate::error::Error::invalid_value("userDataDir must not be empty"));
         }
         if dir.contains('\0') {
-            return Err(crate::error::Error::invalid_arg(
+            return Err(crate::error::Error::invalid_value(
                 "userDataDir must not contain NUL characters",
             ));
         }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use napi_derive::napi;
 
+use super::arguments::Options;
 use crate::error::{Error, Result};
 use crate::io::db::location::Environment;
 use crate::locale::Locale;
@@ -104,62 +105,85 @@ pub struct RecordOptions {
     pub busy_timeout_ms: Option<f64>,
 }
 
-/// Where to read from. Without `dbPath`, the default paths come from
-/// `environment`: the calling JavaScript context's `process.env`.
-pub fn source(
-    db_path: &Option<String>,
-    user_data_dir: &Option<String>,
-    busy_timeout_ms: Option<f64>,
-    environment: Environment,
-) -> Result<Source> {
-    Ok(Source {
-        db_path: non_empty("dbPath", db_path)?.map(PathBuf::from),
-        user_data_dir: non_empty("userDataDir", user_data_dir)?.map(PathBuf::from),
-        busy_timeout: busy_timeout(busy_timeout_ms)?,
-        environment,
-    })
-}
+impl QueryOptions {
+    pub fn read(o: &Options<'_>) -> Result<QueryOptions> {
+        Ok(QueryOptions {
+            db_path: o.string("dbPath")?,
+            user_data_dir: o.string("userDataDir")?,
+            verbose: o.boolean("verbose")?,
+            locale: o.string("locale")?,
+            busy_timeout_ms: o.number("busyTimeoutMs")?,
+        })
+    }
 
-pub fn presentation(verbose: Option<bool>, locale: &Option<String>) -> Result<Presentation> {
-    Ok(Presentation {
-        locale: locale_of(locale)?,
-        verbose: verbose.unwrap_or(false),
-    })
-}
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+        source(o, &self.db_path, &self.user_data_dir, self.busy_timeout_ms, environment)
+    }
 
-pub fn locale_of(locale: &Option<String>) -> Result<Locale> {
-    match locale.as_deref() {
-        None => Ok(Locale::Ja),
-        Some(s) => {
-            Locale::parse(s).ok_or_else(|| Error::invalid_arg(format!("locale must be 'ja' or 'en', got {s:?}")))
-        }
+    pub fn presentation(&self, o: &Options<'_>) -> Result<Presentation> {
+        presentation(o, self.verbose, &self.locale)
     }
 }
 
 impl BatchOptions {
+    pub fn read(o: &Options<'_>) -> Result<BatchOptions> {
+        Ok(BatchOptions {
+            task_ids: o.strings("taskIds")?,
+            order_id: o.string("orderId")?,
+            status_filter: o.strings("statusFilter")?,
+            db_path: o.string("dbPath")?,
+            user_data_dir: o.string("userDataDir")?,
+            verbose: o.boolean("verbose")?,
+            locale: o.string("locale")?,
+            busy_timeout_ms: o.number("busyTimeoutMs")?,
+        })
+    }
+
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+        source(o, &self.db_path, &self.user_data_dir, self.busy_timeout_ms, environment)
+    }
+
+    pub fn presentation(&self, o: &Options<'_>) -> Result<Presentation> {
+        presentation(o, self.verbose, &self.locale)
+    }
+
     pub fn filter(&self) -> BatchFilter {
-        BatchFilter {
-            task_ids: self.task_ids.clone(),
-            order_id: self.order_id.clone(),
-            statuses: self.status_filter.clone(),
-        }
+        filter(&self.task_ids, &self.order_id, &self.status_filter)
     }
 }
 
 impl StatsOptions {
-    pub fn filter(&self, zone: Zone) -> Result<StatsFilter> {
+    pub fn read(o: &Options<'_>) -> Result<StatsOptions> {
+        Ok(StatsOptions {
+            order_id: o.string("orderId")?,
+            since: o.string_or_number("since")?,
+            db_path: o.string("dbPath")?,
+            user_data_dir: o.string("userDataDir")?,
+            locale: o.string("locale")?,
+            busy_timeout_ms: o.number("busyTimeoutMs")?,
+        })
+    }
+
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+        source(o, &self.db_path, &self.user_data_dir, self.busy_timeout_ms, environment)
+    }
+
+    pub fn presentation(&self, o: &Options<'_>) -> Result<Presentation> {
+        presentation(o, None, &self.locale)
+    }
+
+    pub fn filter(&self, o: &Options<'_>, zone: Zone) -> Result<StatsFilter> {
         let since: Option<Instant> = match &self.since {
             None => None,
             Some(napi::Either::A(text)) => Some(parse_db_timestamp(text, zone).ok_or_else(|| {
-                Error::invalid_arg(format!(
-                    "since must be an ISO 8601 time or epoch milliseconds, got {text:?}"
+                Error::invalid_value(format!(
+                    "{} must be an ISO 8601 time or epoch milliseconds, got {text:?}",
+                    o.name("since")
                 ))
             })?),
             Some(napi::Either::B(ms)) => Some(
-                ms.is_finite()
-                    .then(|| chrono::DateTime::from_timestamp_millis(*ms as i64))
-                    .flatten()
-                    .ok_or_else(|| Error::invalid_arg(format!("since is not a valid time: {ms}")))?,
+                chrono::DateTime::from_timestamp_millis(*ms as i64)
+                    .ok_or_else(|| Error::invalid_value(format!("{} is not a valid time: {ms}", o.name("since"))))?,
             ),
         };
         Ok(StatsFilter {
@@ -169,21 +193,30 @@ impl StatsOptions {
     }
 }
 
-fn non_empty<'a>(name: &str, value: &'a Option<String>) -> Result<Option<&'a str>> {
-    match value.as_deref() {
-        Some("") => Err(Error::invalid_arg(format!("{name} must not be empty"))),
-        Some(s) if s.contains('\0') => Err(Error::invalid_arg(format!("{name} must not contain NUL characters"))),
-        other => Ok(other),
+impl PathOptions {
+    pub fn read(o: &Options<'_>) -> Result<PathOptions> {
+        Ok(PathOptions {
+            db_path: o.string("dbPath")?,
+            user_data_dir: o.string("userDataDir")?,
+        })
+    }
+
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+        source(o, &self.db_path, &self.user_data_dir, None, environment)
     }
 }
 
-fn busy_timeout(ms: Option<f64>) -> Result<Duration> {
-    match ms {
-        None => Ok(DEFAULT_BUSY_TIMEOUT),
-        Some(ms) if ms.is_finite() && (0.0..=MAX_BUSY_TIMEOUT_MS).contains(&ms) => Ok(Duration::from_millis(ms as u64)),
-        Some(ms) => Err(Error::invalid_arg(format!(
-            "busyTimeoutMs must be between 0 and {MAX_BUSY_TIMEOUT_MS}, got {ms}"
-        ))),
+impl RecordOptions {
+    pub fn read(o: &Options<'_>) -> Result<RecordOptions> {
+        Ok(RecordOptions {
+            detail: o.string("detail")?,
+            db_path: o.string("dbPath")?,
+            busy_timeout_ms: o.number("busyTimeoutMs")?,
+        })
+    }
+
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+        source(o, &self.db_path, &None, self.busy_timeout_ms, environment)
     }
 }
 
@@ -216,21 +249,102 @@ pub struct WatchOptions {
 }
 
 impl WatchOptions {
-    pub fn filter(&self) -> BatchFilter {
-        BatchFilter {
-            task_ids: self.task_ids.clone(),
-            order_id: self.order_id.clone(),
-            statuses: self.status_filter.clone(),
-        }
+    pub fn read(o: &Options<'_>) -> Result<WatchOptions> {
+        Ok(WatchOptions {
+            order_id: o.string("orderId")?,
+            task_ids: o.strings("taskIds")?,
+            status_filter: o.strings("statusFilter")?,
+            interval_ms: o.number("intervalMs")?,
+            db_path: o.string("dbPath")?,
+            user_data_dir: o.string("userDataDir")?,
+            locale: o.string("locale")?,
+            verbose: o.boolean("verbose")?,
+            busy_timeout_ms: o.number("busyTimeoutMs")?,
+        })
     }
 
-    pub fn interval(&self) -> Result<Duration> {
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+        source(o, &self.db_path, &self.user_data_dir, self.busy_timeout_ms, environment)
+    }
+
+    pub fn presentation(&self, o: &Options<'_>) -> Result<Presentation> {
+        presentation(o, self.verbose, &self.locale)
+    }
+
+    pub fn filter(&self) -> BatchFilter {
+        filter(&self.task_ids, &self.order_id, &self.status_filter)
+    }
+
+    pub fn interval(&self, o: &Options<'_>) -> Result<Duration> {
         match self.interval_ms {
             None => Ok(Duration::from_millis(250)),
-            Some(ms) if ms.is_finite() && (10.0..=3_600_000.0).contains(&ms) => Ok(Duration::from_millis(ms as u64)),
-            Some(ms) => Err(Error::invalid_arg(format!(
-                "intervalMs must be between 10 and 3600000, got {ms}"
+            Some(ms) if (10.0..=3_600_000.0).contains(&ms) => Ok(Duration::from_millis(ms as u64)),
+            Some(ms) => Err(Error::invalid_value(format!(
+                "{} must be between 10 and 3600000, got {ms}",
+                o.name("intervalMs")
             ))),
         }
+    }
+}
+
+/// Where to read from. Without `dbPath`, the default paths come from
+/// `environment`: the calling JavaScript context's `process.env`.
+fn source(
+    o: &Options<'_>,
+    db_path: &Option<String>,
+    user_data_dir: &Option<String>,
+    busy_timeout_ms: Option<f64>,
+    environment: Environment,
+) -> Result<Source> {
+    let path = |key: &str, value: &Option<String>| -> Result<Option<PathBuf>> {
+        match value.as_deref() {
+            Some("") => Err(Error::invalid_value(format!("{} must not be empty", o.name(key)))),
+            Some(s) if s.contains('\0') => Err(Error::invalid_value(format!(
+                "{} must not contain NUL characters",
+                o.name(key)
+            ))),
+            other => Ok(other.map(PathBuf::from)),
+        }
+    };
+    let busy_timeout = match busy_timeout_ms {
+        None => DEFAULT_BUSY_TIMEOUT,
+        Some(ms) if (0.0..=MAX_BUSY_TIMEOUT_MS).contains(&ms) => Duration::from_millis(ms as u64),
+        Some(ms) => {
+            return Err(Error::invalid_value(format!(
+                "{} must be between 0 and {MAX_BUSY_TIMEOUT_MS}, got {ms}",
+                o.name("busyTimeoutMs")
+            )))
+        }
+    };
+    Ok(Source {
+        db_path: path("dbPath", db_path)?,
+        user_data_dir: path("userDataDir", user_data_dir)?,
+        busy_timeout,
+        environment,
+    })
+}
+
+fn presentation(o: &Options<'_>, verbose: Option<bool>, locale: &Option<String>) -> Result<Presentation> {
+    Ok(Presentation {
+        locale: locale_of(locale.as_deref(), &o.name("locale"))?,
+        verbose: verbose.unwrap_or(false),
+    })
+}
+
+/// A locale name (`ja`, `en`) given as `name`; `ja` when absent.
+pub fn locale_of(locale: Option<&str>, name: &str) -> Result<Locale> {
+    match locale {
+        None => Ok(Locale::Ja),
+        Some(s) => {
+            Locale::parse(s).ok_or_else(|| Error::invalid_value(format!("{name} must be 'ja' or 'en', got {s:?}")))
+        }
+    }
+}
+
+fn filter(task_ids: &Option<Vec<String>>, order_id: &Option<String>, statuses: &Option<Vec<String>>) -> BatchFilter {
+    BatchFilter {
+        task_ids: task_ids.clone(),
+        order_id: order_id.clone(),
+        statuses: statuses.clone(),
     }
 }

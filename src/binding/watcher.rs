@@ -14,9 +14,10 @@ use napi::bindgen_prelude::*;
 use napi::{Env, Task};
 use napi_derive::napi;
 
+use super::arguments::{string_arg, Options};
 use super::environment::caller_environment;
-use super::errors::{guarded, guarded_js, js_error, options_arg, string_arg};
-use super::options::{presentation, source, WatchOptions};
+use super::errors::{guarded, guarded_js, js_error};
+use super::options::WatchOptions;
 use super::types::ExecutionStepChange;
 use super::TRACKER;
 use crate::error::Result as CoreResult;
@@ -39,22 +40,19 @@ pub fn watch_session(
 ) -> Result<External<WatchSession>> {
     guarded(|| {
         let project_id = string_arg(project_id, "projectId")?;
-        let o: WatchOptions = options_arg(&env, options, "options")?;
+        let o = Options::new(&env, options, "options")?;
+        let w = WatchOptions::read(&o)?;
         let spec = WatchSpec {
             project_id,
-            filter: o.filter(),
-            source: source(
-                &o.db_path,
-                &o.user_data_dir,
-                o.busy_timeout_ms,
-                caller_environment(&env, caller_env),
-            )?,
-            presentation: presentation(o.verbose, &o.locale)?,
+            filter: w.filter(),
+            source: w.source(&o, caller_environment(&env, caller_env))?,
+            presentation: w.presentation(&o)?,
         };
+        let interval = w.interval(&o)?;
         let watch = Watch::new(spec, &TRACKER)?;
         Ok(External::new(WatchSession {
             watch: Arc::new(Mutex::new(Some(watch))),
-            interval: o.interval()?,
+            interval,
         }))
     })
     .map_err(|e| js_error(&env, e))

@@ -48,7 +48,10 @@ impl HistoryRow {
     /// `<role> (<assignee>)` (`Worker (Worker A)`); older databases have no
     /// `changed_by`, and some writers sign with their role alone.
     pub fn is_worker_assignment(&self) -> bool {
-        let Some(new) = self.new_value.as_deref().filter(|v| self.field == Field::Assignee && *v != LAUNCHER_ASSIGNEE)
+        let Some(new) = self
+            .new_value
+            .as_deref()
+            .filter(|v| self.field == Field::Assignee && *v != LAUNCHER_ASSIGNEE)
         else {
             return false;
         };

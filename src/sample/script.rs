@@ -760,7 +760,7 @@ impl Backend {
         std::fs::create_dir_all(&data).map_err(io)?;
         let db_path = data.join("aipm.db");
         if db_path.exists() {
-            return Err(Error::invalid_arg(format!(
+            return Err(Error::invalid_value(format!(
                 "refusing to overwrite an existing database: {}",
                 db_path.display()
             )));

@@ -338,7 +338,7 @@ impl StepTracker {
             clock.zone.local(clock.now),
         )
         .ok_or_else(|| {
-            Error::invalid_arg(
+            Error::invalid_value(
                 "projectId, orderId and taskId must each be usable as a folder or file name (no /, \\, :, control characters, . or ..)",
             )
         })
@@ -359,7 +359,7 @@ impl StepTracker {
         check_id("projectId", project_id)?;
         check_id("taskId", task_id)?;
         if Step::from_sub_step(step).is_none() {
-            return Err(Error::invalid_arg(format!(
+            return Err(Error::invalid_value(format!(
                 "step must be one of the seven steps or a worker-log sub-step, got {step:?}"
             )));
         }
@@ -367,15 +367,15 @@ impl StepTracker {
             .into_iter()
             .find(|e| e.name() == Some(event))
             .ok_or_else(|| {
-                Error::invalid_arg(format!(
+                Error::invalid_value(format!(
                     "event must be one of start, success, skip, info, warning, failed, complete; got {event:?}"
                 ))
             })?;
         if detail.is_some_and(|d| d.contains('\0')) {
-            return Err(Error::invalid_arg("detail must not contain NUL characters"));
+            return Err(Error::invalid_value("detail must not contain NUL characters"));
         }
         if detail.is_some_and(|d| d.len() > MAX_DETAIL_LEN) {
-            return Err(Error::invalid_arg(format!(
+            return Err(Error::invalid_value(format!(
                 "detail is longer than {MAX_DETAIL_LEN} bytes"
             )));
         }
@@ -646,13 +646,15 @@ fn review_log(logs: &mut LogStore, root: &Path, task: &TaskRow, zone: Zone) -> O
 
 pub(crate) fn check_id(name: &str, id: &str) -> Result<()> {
     if id.is_empty() {
-        return Err(Error::invalid_arg(format!("{name} must not be empty")));
+        return Err(Error::invalid_value(format!("{name} must not be empty")));
     }
     if id.len() > MAX_ID_LEN {
-        return Err(Error::invalid_arg(format!("{name} is longer than {MAX_ID_LEN} bytes")));
+        return Err(Error::invalid_value(format!(
+            "{name} is longer than {MAX_ID_LEN} bytes"
+        )));
     }
     if id.contains('\0') {
-        return Err(Error::invalid_arg(format!("{name} must not contain NUL characters")));
+        return Err(Error::invalid_value(format!("{name} must not contain NUL characters")));
     }
     Ok(())
 }
