@@ -33,7 +33,7 @@ mod tracker;
 pub mod sample;
 
 pub use decision::timeline::StepStatus;
-pub use decision::Source as EvidenceSource;
+pub use decision::Source;
 pub use io::db::location::Environment;
 pub use io::db::locking::{install as install_locking, LockOwnership};
 pub use present::format::{format_display, DisplayFields};
@@ -41,7 +41,7 @@ pub use present::result::{ExecutionStepInfo, Presentation, StepRef, StepReport};
 pub use present::stats::{SlowRun, StepDurationStats};
 pub use sample::create_sample;
 pub use tracker::watch::{ExecutionStepChange, Tick, Watch, WatchSpec};
-pub use tracker::{BatchFilter, Source, StatsFilter, StepTracker, DEFAULT_BUSY_TIMEOUT};
+pub use tracker::{Access, BatchFilter, StatsFilter, StepTracker, DEFAULT_BUSY_TIMEOUT};
 
 // napi-derive registers exports only outside `cfg(test)`, so unit-test builds
 // see the binding as unused.

@@ -32,12 +32,12 @@ impl Step {
     ];
 
     /// 0-based position in the pipeline.
-    pub fn index(self) -> usize {
+    pub const fn index(self) -> usize {
         self as usize
     }
 
     /// The step's identifier, as the worker and the app spell it.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             Step::GetTaskInfo => "get_task_info",
             Step::AssignWorker => "assign_worker",
@@ -50,7 +50,7 @@ impl Step {
     }
 
     /// The name shown to people.
-    pub fn display(self, locale: Locale) -> &'static str {
+    pub const fn display(self, locale: Locale) -> &'static str {
         match (locale, self) {
             (Locale::Ja, Step::GetTaskInfo) => "タスク情報取得",
             (Locale::Ja, Step::AssignWorker) => "Worker割当",
@@ -70,7 +70,7 @@ impl Step {
     }
 
     /// `floor((index + 1) * 100 / 7)`: 14, 28, 42, 57, 71, 85, 100.
-    pub fn progress_percent(self) -> u32 {
+    pub const fn progress_percent(self) -> u32 {
         ((self.index() + 1) * 100 / TOTAL_STEPS) as u32
     }
 

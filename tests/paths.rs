@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use aipm_execution_steps::sample::script::{Backend, Ending, Out, Pace, Script, Task, Verdict, Write};
 use aipm_execution_steps::step::Step;
 use aipm_execution_steps::time::{Instant, Zone};
-use aipm_execution_steps::{Environment, ExecutionStepInfo, Presentation, Source, StatsFilter, StepTracker};
+use aipm_execution_steps::{Access, Environment, ExecutionStepInfo, Presentation, StatsFilter, StepTracker};
 use support::{at, clock, shown, statuses};
 
 const P: &str = "ai_pm_manager";
@@ -48,11 +48,11 @@ impl Folder {
         self.backend.apply_all(writes).unwrap();
     }
 
-    fn source(&self) -> Source {
-        Source {
+    fn source(&self) -> Access {
+        Access {
             db_path: Some(self.backend.db_path.clone()),
             environment: Environment::default(),
-            ..Source::default()
+            ..Access::default()
         }
     }
 

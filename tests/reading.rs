@@ -6,7 +6,7 @@ mod support;
 
 use aipm_execution_steps::error::ErrorCode;
 use aipm_execution_steps::locale::Locale;
-use aipm_execution_steps::{BatchFilter, Environment, Presentation, Source, StepTracker};
+use aipm_execution_steps::{Access, BatchFilter, Environment, Presentation, StepTracker};
 use support::*;
 
 #[test]
@@ -235,10 +235,10 @@ fn the_seeds_metadata_column_is_read_when_present() {
 }
 
 fn error_of(path: &std::path::Path) -> aipm_execution_steps::error::Error {
-    let source = Source {
+    let source = Access {
         db_path: Some(path.to_path_buf()),
         environment: Environment::default(),
-        ..Source::default()
+        ..Access::default()
     };
     StepTracker::new()
         .task_step(PROJECT, "T", &source, Presentation::default(), &clock(0))
@@ -259,9 +259,9 @@ fn a_missing_database_is_an_error_and_nothing_is_created() {
         "a folder is not a database"
     );
     // No default at all: the error says how to name one.
-    let source = Source {
+    let source = Access {
         environment: Environment::default(),
-        ..Source::default()
+        ..Access::default()
     };
     let err = StepTracker::new()
         .task_step(PROJECT, "T", &source, Presentation::default(), &clock(0))

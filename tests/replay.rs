@@ -16,7 +16,7 @@ use std::path::Path;
 use aipm_execution_steps::sample::script::{Backend, Ending, Out, Pace, Script, Task, Verdict, Write};
 use aipm_execution_steps::step::Step;
 use aipm_execution_steps::time::Zone;
-use aipm_execution_steps::{BatchFilter, ExecutionStepInfo, Presentation, Source, StepTracker, Tick, Watch, WatchSpec};
+use aipm_execution_steps::{Access, BatchFilter, ExecutionStepInfo, Presentation, StepTracker, Tick, Watch, WatchSpec};
 use support::{at, clock};
 
 const P: &str = "ai_pm_manager";
@@ -90,10 +90,10 @@ fn quick() -> Pace {
 fn replay(root: &Path, wal: bool, scenario: &Scenario) -> HashMap<(String, String), Vec<Seen>> {
     let backend = Backend::create(root, wal).unwrap();
     let tracker = StepTracker::new();
-    let source = Source {
+    let source = Access {
         db_path: Some(backend.db_path.clone()),
         environment: aipm_execution_steps::Environment::default(),
-        ..Source::default()
+        ..Access::default()
     };
     let verbose = Presentation {
         verbose: true,

@@ -175,7 +175,7 @@ fn walk(root: &Path) -> Vec<std::path::PathBuf> {
 fn read_only_child() {
     let db = std::env::var_os("AIPM_TEST_DB").expect("run by its parent test");
     let status = std::env::var("AIPM_TEST_STATUS").unwrap();
-    let source = aipm_execution_steps::Source {
+    let source = aipm_execution_steps::Access {
         db_path: Some(db.into()),
         environment: aipm_execution_steps::Environment::default(),
         ..Default::default()

@@ -27,7 +27,7 @@ use crate::present::format::{format_display, DisplayFields};
 use crate::present::result::{self, Presentation};
 use crate::step::{Step, TOTAL_STEPS};
 use crate::time::Clock;
-use crate::tracker::{BatchFilter, Source, StatsFilter, StepTracker};
+use crate::tracker::{Access, BatchFilter, StatsFilter, StepTracker};
 use arguments::{string_arg, Options};
 use environment::caller_environment;
 use errors::{guarded, guarded_js, js_error};
@@ -39,31 +39,15 @@ static TRACKER: LazyLock<StepTracker> = LazyLock::new(StepTracker::new);
 
 /// The seven steps of the pipeline, in order, with their display names.
 #[napi(js_name = "EXECUTION_STEPS")]
-pub const EXECUTION_STEPS: [StepDefinition; TOTAL_STEPS] = [
-    step_definition(0, "get_task_info", "タスク情報取得", "Fetch task info", 14),
-    step_definition(1, "assign_worker", "Worker割当", "Assign worker", 28),
-    step_definition(2, "file_lock", "ファイルロック取得", "Acquire file locks", 42),
-    step_definition(3, "execute_task", "AI実行", "Run AI", 57),
-    step_definition(4, "create_report", "レポート作成", "Write report", 71),
-    step_definition(5, "update_status_done", "完了処理", "Mark done", 85),
-    step_definition(6, "auto_review", "自動レビュー", "Auto review", 100),
-];
-
-const fn step_definition(
-    index: u32,
-    step: &'static str,
-    display: &'static str,
-    display_en: &'static str,
-    progress_percent: u32,
-) -> StepDefinition {
-    StepDefinition {
-        index,
-        step,
-        display,
-        display_en,
-        progress_percent,
+pub const EXECUTION_STEPS: [StepDefinition; TOTAL_STEPS] = {
+    let mut all = [StepDefinition::of(Step::GetTaskInfo); TOTAL_STEPS];
+    let mut i = 0;
+    while i < TOTAL_STEPS {
+        all[i] = StepDefinition::of(Step::ALL[i]);
+        i += 1;
     }
-}
+    all
+};
 
 /// A `Task` whose input was validated on the JS thread (or failed to be) and
 /// whose work runs on the libuv pool, panics caught.
@@ -117,7 +101,7 @@ macro_rules! job_task {
 struct TaskQuery {
     project_id: String,
     task_id: String,
-    source: Source,
+    source: Access,
     presentation: Presentation,
 }
 
@@ -195,7 +179,7 @@ pub fn get_task_execution_step_sync(
 struct BatchQuery {
     project_id: String,
     filter: BatchFilter,
-    source: Source,
+    source: Access,
     presentation: Presentation,
 }
 
@@ -293,7 +277,7 @@ pub fn get_multiple_tasks_execution_steps_sync<'env>(
 struct StatsQuery {
     project_id: String,
     filter: StatsFilter,
-    source: Source,
+    source: Access,
     presentation: Presentation,
 }
 

@@ -12,7 +12,7 @@ use crate::io::db::location::Environment;
 use crate::locale::Locale;
 use crate::present::result::Presentation;
 use crate::time::{parse_db_timestamp, Instant, Zone};
-use crate::tracker::{BatchFilter, Source, StatsFilter, DEFAULT_BUSY_TIMEOUT};
+use crate::tracker::{Access, BatchFilter, StatsFilter, DEFAULT_BUSY_TIMEOUT};
 
 /// Longest busy timeout accepted (10 minutes).
 const MAX_BUSY_TIMEOUT_MS: f64 = 600_000.0;
@@ -116,7 +116,7 @@ impl QueryOptions {
         })
     }
 
-    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Access> {
         source(o, &self.db_path, &self.user_data_dir, self.busy_timeout_ms, environment)
     }
 
@@ -139,7 +139,7 @@ impl BatchOptions {
         })
     }
 
-    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Access> {
         source(o, &self.db_path, &self.user_data_dir, self.busy_timeout_ms, environment)
     }
 
@@ -164,7 +164,7 @@ impl StatsOptions {
         })
     }
 
-    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Access> {
         source(o, &self.db_path, &self.user_data_dir, self.busy_timeout_ms, environment)
     }
 
@@ -201,7 +201,7 @@ impl PathOptions {
         })
     }
 
-    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Access> {
         source(o, &self.db_path, &self.user_data_dir, None, environment)
     }
 }
@@ -215,7 +215,7 @@ impl RecordOptions {
         })
     }
 
-    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Access> {
         source(o, &self.db_path, &None, self.busy_timeout_ms, environment)
     }
 }
@@ -263,7 +263,7 @@ impl WatchOptions {
         })
     }
 
-    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Source> {
+    pub fn source(&self, o: &Options<'_>, environment: Environment) -> Result<Access> {
         source(o, &self.db_path, &self.user_data_dir, self.busy_timeout_ms, environment)
     }
 
@@ -295,7 +295,7 @@ fn source(
     user_data_dir: &Option<String>,
     busy_timeout_ms: Option<f64>,
     environment: Environment,
-) -> Result<Source> {
+) -> Result<Access> {
     let path = |key: &str, value: &Option<String>| -> Result<Option<PathBuf>> {
         match value.as_deref() {
             Some("") => Err(Error::invalid_value(format!("{} must not be empty", o.name(key)))),
@@ -316,7 +316,7 @@ fn source(
             )))
         }
     };
-    Ok(Source {
+    Ok(Access {
         db_path: path("dbPath", db_path)?,
         user_data_dir: path("userDataDir", user_data_dir)?,
         busy_timeout,

@@ -3,8 +3,10 @@
 
 use napi_derive::napi;
 
+use crate::locale::Locale;
 use crate::present::result;
 use crate::present::stats;
+use crate::step::Step;
 use crate::tracker::watch;
 
 /// A step's name and its display name.
@@ -183,6 +185,19 @@ pub struct StepDefinition {
     pub display_en: &'static str,
     /// Progress while the task is in this step.
     pub progress_percent: u32,
+}
+
+impl StepDefinition {
+    /// `step`'s definition, from the one table of steps (`src/step.rs`).
+    pub const fn of(step: Step) -> StepDefinition {
+        StepDefinition {
+            index: step.index() as u32,
+            step: step.name(),
+            display: step.display(Locale::Ja),
+            display_en: step.display(Locale::En),
+            progress_percent: step.progress_percent(),
+        }
+    }
 }
 
 /// A task whose step information changed.

@@ -215,7 +215,7 @@ mod tests {
     use crate::present::result::Presentation;
     use crate::step::Step;
     use crate::time::Clock;
-    use crate::tracker::{BatchFilter, Source, StepTracker};
+    use crate::tracker::{Access, BatchFilter, StepTracker};
 
     #[test]
     fn the_sample_shows_every_source_and_kind_of_state() {
@@ -224,9 +224,9 @@ mod tests {
         let db = create_sample(dir.path(), now).unwrap();
         assert!(create_sample(dir.path(), now).is_err(), "never overwrites");
         let tracker = StepTracker::new();
-        let source = Source {
+        let source = Access {
             db_path: Some(db),
-            ..Source::default()
+            ..Access::default()
         };
         let all: Vec<String> = (1031..=1044).map(|n| format!("TASK_{n}")).collect();
         let filter = BatchFilter {

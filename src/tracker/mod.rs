@@ -42,9 +42,10 @@ const MAX_DETAIL_LEN: usize = 16 * 1024;
 /// Decisions kept at most (one per task).
 const DECISIONS_KEPT: usize = 100_000;
 
-/// Where to read from.
+/// How a call reaches its data: the database and user-data paths it names
+/// (else the defaults of `environment`), and how long it waits for a writer.
 #[derive(Clone, Debug)]
-pub struct Source {
+pub struct Access {
     pub db_path: Option<PathBuf>,
     pub user_data_dir: Option<PathBuf>,
     pub busy_timeout: Duration,
@@ -52,9 +53,9 @@ pub struct Source {
     pub environment: Environment,
 }
 
-impl Default for Source {
-    fn default() -> Source {
-        Source {
+impl Default for Access {
+    fn default() -> Access {
+        Access {
             db_path: None,
             user_data_dir: None,
             busy_timeout: DEFAULT_BUSY_TIMEOUT,
@@ -157,7 +158,7 @@ impl StepTracker {
     }
 
     /// The database and user-data paths `source` resolves to.
-    pub fn locate(&self, source: &Source) -> Result<Location> {
+    pub fn locate(&self, source: &Access) -> Result<Location> {
         location::resolve(
             source.db_path.as_deref(),
             source.user_data_dir.as_deref(),
@@ -170,7 +171,7 @@ impl StepTracker {
         &self,
         project_id: &str,
         task_id: &str,
-        source: &Source,
+        source: &Access,
         presentation: Presentation,
         clock: &Clock,
     ) -> Result<ExecutionStepInfo> {
@@ -194,7 +195,7 @@ impl StepTracker {
         &self,
         project_id: &str,
         filter: &BatchFilter,
-        source: &Source,
+        source: &Access,
         presentation: Presentation,
         clock: &Clock,
     ) -> Result<Vec<ExecutionStepInfo>> {
@@ -210,7 +211,7 @@ impl StepTracker {
         &self,
         project_id: &str,
         filter: &BatchFilter,
-        source: &Source,
+        source: &Access,
         clock: &Clock,
     ) -> Result<Vec<Evaluated>> {
         check_id("projectId", project_id)?;
@@ -244,7 +245,7 @@ impl StepTracker {
         &self,
         project_id: &str,
         filter: &StatsFilter,
-        source: &Source,
+        source: &Access,
         presentation: Presentation,
         clock: &Clock,
     ) -> Result<Vec<StepDurationStats>> {
@@ -323,7 +324,7 @@ impl StepTracker {
         project_id: &str,
         order_id: &str,
         task_id: &str,
-        source: &Source,
+        source: &Access,
         clock: &Clock,
     ) -> Result<PathBuf> {
         check_id("projectId", project_id)?;
@@ -353,7 +354,7 @@ impl StepTracker {
         step: &str,
         event: &str,
         detail: Option<&str>,
-        source: &Source,
+        source: &Access,
         clock: &Clock,
     ) -> Result<()> {
         check_id("projectId", project_id)?;
@@ -408,7 +409,7 @@ impl StepTracker {
 
     /// The selected tasks, decided. A task whose evidence did not change since
     /// it was last decided keeps its decision.
-    pub fn evaluate(&self, selection: &Selection<'_>, source: &Source, clock: &Clock) -> Result<Vec<Evaluated>> {
+    pub fn evaluate(&self, selection: &Selection<'_>, source: &Access, clock: &Clock) -> Result<Vec<Evaluated>> {
         let location = self.locate(source)?;
         let snapshot = self.snapshot(&location, selection, source, clock.zone)?;
         let root = self.canonical_root(&location.user_data_dir);
@@ -523,7 +524,7 @@ impl StepTracker {
         &self,
         location: &Location,
         selection: &Selection<'_>,
-        source: &Source,
+        source: &Access,
         zone: Zone,
     ) -> Result<Arc<Vec<TaskData>>> {
         let path = &location.db_path;

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::{check_id, BatchFilter, Evaluated, Source, StepTracker};
+use super::{check_id, Access, BatchFilter, Evaluated, StepTracker};
 use crate::decision::timeline::StepStatus;
 use crate::decision::Decision;
 use crate::error::{Error, Result};
@@ -20,7 +20,7 @@ use crate::time::Clock;
 pub struct WatchSpec {
     pub project_id: String,
     pub filter: BatchFilter,
-    pub source: Source,
+    pub source: Access,
     pub presentation: Presentation,
 }
 

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use aipm_execution_steps::time::{Clock, Zone};
-use aipm_execution_steps::{Environment, ExecutionStepInfo, Presentation, Source, StepTracker};
+use aipm_execution_steps::{Access, Environment, ExecutionStepInfo, Presentation, StepTracker};
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{params, Connection};
 
@@ -315,11 +315,11 @@ impl Fixture {
     }
 
     /// Reads only this fixture's database; no default from the environment.
-    pub fn source(&self) -> Source {
-        Source {
+    pub fn source(&self) -> Access {
+        Access {
             db_path: Some(self.db_path.clone()),
             environment: Environment::default(),
-            ..Source::default()
+            ..Access::default()
         }
     }
 
