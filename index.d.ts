@@ -27,6 +27,96 @@ export type ErrorCode =
   | 'ERR_INTERNAL'
 
 /**
+ * Which pipeline step a task is in, and what is known about its run. The
+ * seed's snake_case names (`current_step`, …) are camelCase here; the CLI's
+ * JSON (`formatExecutionStepJson`) keeps snake_case.
+ */
+export interface ExecutionStepInfo {
+  projectId: string
+  taskId: string
+  orderId: string | null
+  /** The step the task is in; null when it is not running. */
+  currentStep: StepName | null
+  /** Display name of the step, or `実行中でない` / `Not running`. */
+  currentStepDisplay: string
+  /** 0-based index of the step; -1 when not running. */
+  stepIndex: number
+  /** Always 7. */
+  totalSteps: number
+  /** `floor((stepIndex + 1) * 100 / 7)` while running; see the README for other statuses. */
+  progressPercent: number
+  /** The task's status (`IN_PROGRESS`, `REWORK`, …); null when the task was not found. */
+  status: string | null
+  assignee: string | null
+  /** When the current (or latest) attempt began: its move into IN_PROGRESS, REWORK or DONE (RFC 3339 with offset). */
+  startedAt: string | null
+  /** The latest time any evidence about the task changed (RFC 3339 with offset). */
+  lastUpdated: string | null
+  /** Verbose only: the steps before `stepIndex`. */
+  completedSteps: StepRef[] | null
+  /** The failure message of the run, or `タスクが見つかりません: <id>` for a missing task. */
+  error: string | null
+  /** Which evidence the answer rests on; null for a missing task. */
+  source: 'recorded' | 'log' | 'history' | 'status' | null
+  /** The step the latest attempt failed in. */
+  failedStep: StepName | null
+  /** Where a retry should resume. */
+  resumeFrom: StepName | null
+  /** Verbose only: all seven steps of the current (or latest) attempt. */
+  steps: StepReport[] | null
+}
+
+/** A step's name and its display name. */
+export interface StepRef {
+  /** One of the seven step names, e.g. `execute_task`. */
+  step: StepName
+  /** Display name in the requested locale, e.g. `AI実行`. */
+  display: string
+}
+
+/** One step of the attempt's timeline. */
+export interface StepReport {
+  step: StepName
+  display: string
+  status: 'pending' | 'in_progress' | 'completed' | 'skipped' | 'failed'
+  /** When the step began (RFC 3339 with offset). */
+  startedAt: string | null
+  /** When it ended (RFC 3339 with offset); null while in progress. */
+  endedAt: string | null
+  /** How long it took; for the step in progress, the time elapsed so far. */
+  durationMs: number | null
+}
+
+/** Duration statistics of one step over the finished steps of many runs. */
+export interface StepDurationStats {
+  step: StepName
+  display: string
+  /** How many runs finished this step. */
+  count: number
+  meanMs: number
+  p50Ms: number
+  p95Ms: number
+  maxMs: number
+  /** The slowest runs, slowest first (at most five). */
+  slowest: SlowRun[]
+}
+
+/** A run that was slow in a step. */
+export interface SlowRun {
+  taskId: string
+  durationMs: number
+}
+
+/** A task whose step information changed. */
+export interface ExecutionStepChange {
+  projectId: string
+  taskId: string
+  /** What the listener was told before; null the first time the task is seen. */
+  previous: ExecutionStepInfo | null
+  current: ExecutionStepInfo
+}
+
+/**
  * A failure of the database or the system, never of an argument (a bad
  * argument is a `TypeError` or a `RangeError` with `code: 'ERR_INVALID_ARG'`).
  * `code` says what went wrong; the message names the path.
@@ -108,54 +198,6 @@ export declare function createSampleDatabase(userDataDir: string): string
 /** The seven steps of the pipeline, in order, with their display names. */
 export declare const EXECUTION_STEPS: StepDefinition[]
 
-/** A task whose step information changed. */
-export interface ExecutionStepChange {
-  projectId: string
-  taskId: string
-  /** What the listener was told before; null the first time the task is seen. */
-  previous: ExecutionStepInfo | null
-  current: ExecutionStepInfo
-}
-
-/**
- * Which pipeline step a task is in (SPEC §6). `current_step`-style snake_case
- * names of the seed become camelCase here; the CLI's JSON keeps snake_case.
- */
-export interface ExecutionStepInfo {
-  projectId: string
-  taskId: string
-  orderId: string | null
-  /** The step the task is in; null when it is not running. */
-  currentStep: StepName | null
-  /** Display name of the step, or `実行中でない` / `Not running`. */
-  currentStepDisplay: string
-  /** 0-based index of the step; -1 when not running. */
-  stepIndex: number
-  /** Always 7. */
-  totalSteps: number
-  /** `floor((stepIndex + 1) * 100 / 7)` while running; see the README for other statuses. */
-  progressPercent: number
-  /** The task's status (`IN_PROGRESS`, `REWORK`, …); null when the task was not found. */
-  status: string | null
-  assignee: string | null
-  /** When the current (or latest) attempt began (RFC 3339 with offset). */
-  startedAt: string | null
-  /** The latest time any evidence about the task changed (RFC 3339 with offset). */
-  lastUpdated: string | null
-  /** Verbose only: the steps before `stepIndex`. */
-  completedSteps: Array<StepRef> | null
-  /** The failure message of the run, or `タスクが見つかりません: <id>` for a missing task. */
-  error: string | null
-  /** Which evidence the answer rests on. */
-  source: 'recorded' | 'log' | 'history' | 'status' | null
-  /** The step the latest attempt failed in. */
-  failedStep: StepName | null
-  /** Where a retry should resume. */
-  resumeFrom: StepName | null
-  /** Verbose only: all seven steps of the current (or latest) attempt. */
-  steps: Array<StepReport> | null
-}
-
 /**
  * One line for people: `[4/7] AI実行中 (57%)` while running,
  * `[QUEUED] 実行中でない` otherwise, `エラー: <error>` when there is an error.
@@ -186,10 +228,10 @@ export declare function getMultipleTasksExecutionStepsSync(projectId: string, op
  * events, worker logs, rework runs — and its reviews (`auto_review`). One
  * entry per step, in pipeline order.
  */
-export declare function getStepDurationStats(projectId: string, options?: StatsOptions | undefined | null): Promise<Array<StepDurationStats>>
+export declare function getStepDurationStats(projectId: string, options?: StatsOptions | undefined | null): Promise<StepDurationStats[]>
 
 /** `getStepDurationStats` on the calling thread. */
-export declare function getStepDurationStatsSync(projectId: string, options?: StatsOptions | undefined | null): Array<StepDurationStats>
+export declare function getStepDurationStatsSync(projectId: string, options?: StatsOptions | undefined | null): StepDurationStats[]
 
 /**
  * Which step the task `taskId` of project `projectId` is in. Runs off the JS
@@ -259,12 +301,6 @@ export interface RecordOptions {
   busyTimeoutMs?: number
 }
 
-/** A run that was slow in a step. */
-export interface SlowRun {
-  taskId: string
-  durationMs: number
-}
-
 /** Options of `getStepDurationStats`. */
 export interface StatsOptions {
   /** Only runs of tasks of this ORDER. */
@@ -294,44 +330,8 @@ export interface StepDefinition {
   progressPercent: number
 }
 
-/** Duration statistics of one step over the finished steps of many runs. */
-export interface StepDurationStats {
-  step: StepName
-  display: string
-  /** How many runs finished this step. */
-  count: number
-  meanMs: number
-  p50Ms: number
-  p95Ms: number
-  maxMs: number
-  /** The slowest runs, slowest first (at most five). */
-  slowest: Array<SlowRun>
-}
-
 /** The step a worker-log sub-step belongs to (`self_verification` → `execute_task`), or null. */
 export declare function stepOfSubStep(subStep: string): StepName | null
-
-/** A step's name and its display name. */
-export interface StepRef {
-  /** One of the seven step names, e.g. `execute_task`. */
-  step: StepName
-  /** Display name in the requested locale, e.g. `AI実行`. */
-  display: string
-}
-
-/** One step of the attempt's timeline. */
-export interface StepReport {
-  step: StepName
-  display: string
-  /** `pending`, `in_progress`, `completed`, `skipped` or `failed`. */
-  status: 'pending' | 'in_progress' | 'completed' | 'skipped' | 'failed'
-  /** When the step began (RFC 3339 with offset). */
-  startedAt: string | null
-  /** When it ended (RFC 3339 with offset); null while in progress. */
-  endedAt: string | null
-  /** How long it took; for the step in progress, the time elapsed so far. */
-  durationMs: number | null
-}
 
 /** Options of `watchExecutionSteps`. */
 export interface WatchOptions {

@@ -25,6 +25,7 @@ use napi_derive::napi;
 use crate::error::Result as CoreResult;
 use crate::present::format::{format_display, DisplayFields};
 use crate::present::result::{self, Presentation};
+use crate::present::stats::StepDurationStats;
 use crate::step::{Step, TOTAL_STEPS};
 use crate::time::Clock;
 use crate::tracker::{Access, BatchFilter, StatsFilter, StepTracker};
@@ -32,7 +33,7 @@ use arguments::{string_arg, Options};
 use environment::caller_environment;
 use errors::{guarded, guarded_js, js_error};
 use options::{BatchOptions, PathOptions, QueryOptions, RecordOptions, StatsOptions};
-pub use types::{ExecutionStepInfo, StepDefinition, StepDurationStats};
+pub use types::{Js, StepDefinition};
 
 /// One tracker per process: its connections and parsed logs serve every call.
 static TRACKER: LazyLock<StepTracker> = LazyLock::new(StepTracker::new);
@@ -132,8 +133,8 @@ job_task!(
     TaskStepTask,
     TaskQuery,
     result::ExecutionStepInfo,
-    ExecutionStepInfo,
-    |env, info| Ok(info.into())
+    Js<result::ExecutionStepInfo>,
+    |env, info| Ok(Js(info))
 );
 
 /// Which step the task `taskId` of project `projectId` is in. Runs off the JS
@@ -142,7 +143,8 @@ job_task!(
 /// database failures reject with an `Error` whose `code` says what went wrong.
 #[napi(
     catch_unwind,
-    ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null"
+    ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null",
+    ts_return_type = "Promise<ExecutionStepInfo>"
 )]
 pub fn get_task_execution_step(
     env: Env,
@@ -160,7 +162,8 @@ pub fn get_task_execution_step(
 /// `getTaskExecutionStep` on the calling thread.
 #[napi(
     catch_unwind,
-    ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null"
+    ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null",
+    ts_return_type = "ExecutionStepInfo"
 )]
 pub fn get_task_execution_step_sync(
     env: Env,
@@ -168,9 +171,9 @@ pub fn get_task_execution_step_sync(
     task_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
     caller_env: Option<Unknown<'_>>,
-) -> Result<ExecutionStepInfo> {
+) -> Result<Js<result::ExecutionStepInfo>> {
     guarded(|| task_query(&env, project_id, task_id, options, caller_env).and_then(task_step_impl))
-        .map(Into::into)
+        .map(Js)
         .map_err(|e| js_error(&env, e))
 }
 
@@ -209,7 +212,7 @@ fn keyed_by_task<'env>(env: &'env Env, infos: Vec<result::ExecutionStepInfo>) ->
     let mut object = Object::new(env)?;
     for info in infos {
         let key = info.task_id.clone();
-        object.set_named_property(&key, ExecutionStepInfo::from(info))?;
+        object.set_named_property(&key, Js(info))?;
     }
     Ok(object)
 }
@@ -281,16 +284,16 @@ struct StatsQuery {
     presentation: Presentation,
 }
 
-fn stats_impl(q: StatsQuery) -> CoreResult<Vec<crate::present::stats::StepDurationStats>> {
+fn stats_impl(q: StatsQuery) -> CoreResult<Vec<StepDurationStats>> {
     TRACKER.duration_stats(&q.project_id, &q.filter, &q.source, q.presentation, &Clock::system())
 }
 
 job_task!(
     StatsTask,
     StatsQuery,
-    Vec<crate::present::stats::StepDurationStats>,
     Vec<StepDurationStats>,
-    |env, stats| { Ok(stats.into_iter().map(Into::into).collect()) }
+    Js<Vec<StepDurationStats>>,
+    |env, stats| Ok(Js(stats))
 );
 
 fn stats_query(
@@ -316,7 +319,8 @@ fn stats_query(
 /// entry per step, in pipeline order.
 #[napi(
     catch_unwind,
-    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null"
+    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null",
+    ts_return_type = "Promise<StepDurationStats[]>"
 )]
 pub fn get_step_duration_stats(
     env: Env,
@@ -333,16 +337,17 @@ pub fn get_step_duration_stats(
 /// `getStepDurationStats` on the calling thread.
 #[napi(
     catch_unwind,
-    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null"
+    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null",
+    ts_return_type = "StepDurationStats[]"
 )]
 pub fn get_step_duration_stats_sync(
     env: Env,
     project_id: Option<Unknown<'_>>,
     options: Option<Unknown<'_>>,
     caller_env: Option<Unknown<'_>>,
-) -> Result<Vec<StepDurationStats>> {
+) -> Result<Js<Vec<StepDurationStats>>> {
     guarded(|| stats_query(&env, project_id, options, caller_env).and_then(stats_impl))
-        .map(|stats| stats.into_iter().map(Into::into).collect())
+        .map(Js)
         .map_err(|e| js_error(&env, e))
 }
 
@@ -492,10 +497,10 @@ pub fn format_execution_step_json(env: Env, info: Option<Unknown<'_>>) -> Result
             .ok_or_else(|| {
                 crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
             })?;
-        // SAFETY: checked to be an object of this env.
-        let info = unsafe { ExecutionStepInfo::from_napi_value(env.raw(), info.raw()) }
-            .map_err(|e| crate::error::Error::invalid_arg(format!("info: {}", e.reason)))?;
-        serde_json::to_string(&info)
+        let info: serde_json::Value = env.from_js_value(info).map_err(|_| {
+            crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
+        })?;
+        serde_json::to_string(&crate::present::json::snake_case_keys(info))
             .map_err(|e| crate::error::Error::new(crate::error::ErrorCode::Internal, format!("cannot write JSON: {e}")))
     })
     .map_err(|e| js_error(&env, e))

@@ -18,7 +18,7 @@ use super::arguments::{string_arg, Options};
 use super::environment::caller_environment;
 use super::errors::{guarded, guarded_js, js_error};
 use super::options::WatchOptions;
-use super::types::ExecutionStepChange;
+use super::types::Js;
 use super::TRACKER;
 use crate::error::Result as CoreResult;
 use crate::time::Clock;
@@ -88,7 +88,7 @@ pub struct TickTask {
 #[napi]
 impl Task for TickTask {
     type Output = CoreResult<Option<Vec<CoreChange>>>;
-    type JsValue = Option<Vec<ExecutionStepChange>>;
+    type JsValue = Option<Js<Vec<CoreChange>>>;
 
     fn compute(&mut self) -> Result<Self::Output> {
         Ok(guarded(|| {
@@ -104,7 +104,7 @@ impl Task for TickTask {
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
         guarded_js(&env, || match output {
-            Ok(changes) => Ok(changes.map(|c| c.into_iter().map(Into::into).collect())),
+            Ok(changes) => Ok(changes.map(Js)),
             Err(e) => Err(js_error(&env, e)),
         })
     }

@@ -2,5 +2,6 @@
 //! the one-line display, and duration statistics.
 
 pub mod format;
+pub mod json;
 pub mod result;
 pub mod stats;

@@ -1,6 +1,8 @@
 //! The result object (SPEC §6): a task's decided state shown in a locale, at
-//! a moment. Field names are the seed's snake_case (the CLI's JSON, through
-//! serde); the binding turns them into camelCase.
+//! a moment. Its serde shape is the one definition of what JavaScript gets
+//! (camelCase; the binding sends it as it serializes); the CLI's JSON is the
+//! same with the seed's snake_case keys (`present::json`). Its TypeScript
+//! declaration is `ExecutionStepInfo` in `src/binding/header.d.ts`.
 
 use serde::Serialize;
 
@@ -13,6 +15,7 @@ use crate::time::{elapsed_ms, Clock};
 
 /// A step's name and display name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StepRef {
     pub step: Step,
     pub display: &'static str,
@@ -20,6 +23,7 @@ pub struct StepRef {
 
 /// One step of the attempt's timeline (verbose `steps`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StepReport {
     pub step: Step,
     pub display: &'static str,
@@ -27,11 +31,13 @@ pub struct StepReport {
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
     /// For the step in progress: the time elapsed so far.
+    #[serde(serialize_with = "crate::present::json::optional_number")]
     pub duration_ms: Option<u64>,
 }
 
 /// Which step a task is in, and what is known about its run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExecutionStepInfo {
     pub project_id: String,
     pub task_id: String,
@@ -45,13 +51,11 @@ pub struct ExecutionStepInfo {
     pub assignee: Option<String>,
     pub started_at: Option<String>,
     pub last_updated: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed_steps: Option<Vec<StepRef>>,
     pub error: Option<String>,
     pub source: Option<Source>,
     pub failed_step: Option<Step>,
     pub resume_from: Option<Step>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub steps: Option<Vec<StepReport>>,
 }
 

@@ -20,20 +20,28 @@ pub struct DurationSample {
 
 /// A run that was slow in a step.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SlowRun {
     pub task_id: String,
+    #[serde(serialize_with = "crate::present::json::number")]
     pub duration_ms: u64,
 }
 
-/// Duration statistics of one step.
+/// Duration statistics of one step (its TypeScript declaration is in
+/// `src/binding/header.d.ts`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StepDurationStats {
     pub step: Step,
     pub display: &'static str,
     pub count: u32,
+    #[serde(serialize_with = "crate::present::json::number")]
     pub mean_ms: u64,
+    #[serde(serialize_with = "crate::present::json::number")]
     pub p50_ms: u64,
+    #[serde(serialize_with = "crate::present::json::number")]
     pub p95_ms: u64,
+    #[serde(serialize_with = "crate::present::json::number")]
     pub max_ms: u64,
     pub slowest: Vec<SlowRun>,
 }

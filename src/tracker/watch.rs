@@ -26,6 +26,7 @@ pub struct WatchSpec {
 
 /// One task whose step information changed.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ExecutionStepChange {
     pub project_id: String,
     pub task_id: String,
