@@ -12,7 +12,7 @@
 //   whether or not its handle is kept, and never keeps the process alive.
 
 const timers = require('node:timers') // the real ones, whatever fake timers a test installs
-const native = require('./binding.js')
+const native = require('./native.js')
 
 /** The variables default paths come from (src/io/db/location.rs). */
 const ENV_NAMES = ['AIPM_DB_PATH', 'AI_PM_USERDATA', 'APPDATA', 'HOME', 'XDG_CONFIG_HOME']
