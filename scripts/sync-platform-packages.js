@@ -36,6 +36,15 @@ function lockEntry(manifest, version) {
   return entry
 }
 
+/** `packages` with `key` set to `entry`; a new key goes where npm would put it (npm sorts the keys). */
+function withEntry(packages, key, entry) {
+  if (key in packages) return { ...packages, [key]: entry }
+  const keys = Object.keys(packages)
+  let at = keys.findIndex((k) => k !== '' && k.localeCompare(key, 'en') > 0)
+  if (at === -1) at = keys.length
+  return Object.fromEntries([...keys.slice(0, at).map((k) => [k, packages[k]]), [key, entry], ...keys.slice(at).map((k) => [k, packages[k]])])
+}
+
 function syncPlatformPackages() {
   const main = readJson(PACKAGE_JSON)
   const lock = readJson(LOCK)
@@ -53,7 +62,7 @@ function syncPlatformPackages() {
     if (current?.resolved && current.version === main.version) continue
     const entry = lockEntry(manifests.get(name), main.version)
     if (JSON.stringify(current) === JSON.stringify(entry)) continue
-    lock.packages[key] = entry
+    lock.packages = withEntry(lock.packages, key, entry)
     written += 1
   }
   writeJson(PACKAGE_JSON, main)
