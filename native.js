@@ -85,7 +85,7 @@ function loadBinding() {
 
   const err = new Error(
     `Cannot find native binding for ${platform}. Tried:\n` +
-      `${attempts.map(({ what, err }) => `  - ${what}: ${err.message.split('\n')[0]}`).join('\n')}\n` +
+      `${attempts.map(({ what, err }) => `  - ${what}: ${err.message.replace(/\s*\n\s*/g, ' ')}`).join('\n')}\n` +
       'Install the platform package (npm installs it as an optional dependency; if npm skipped it, remove ' +
       'node_modules and package-lock.json and install again), or set NAPI_RS_NATIVE_LIBRARY_PATH to the .node file.',
   )
