@@ -29,10 +29,13 @@ function writeJson(file, value) {
   fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`)
 }
 
-/** The lock entry npm would write for an optional platform package at `version`. */
+/** The lock entry npm would write for an optional platform package at `version` (in npm's key order). */
 function lockEntry(manifest, version) {
-  const entry = { version, optional: true }
-  for (const field of ['os', 'cpu', 'libc']) if (manifest[field]) entry[field] = manifest[field]
+  const entry = { version }
+  if (manifest.cpu) entry.cpu = manifest.cpu
+  if (manifest.libc) entry.libc = manifest.libc
+  entry.optional = true
+  if (manifest.os) entry.os = manifest.os
   return entry
 }
 
