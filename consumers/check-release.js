@@ -281,7 +281,7 @@ async function checkRelease() {
   validated.push(checkPublish(workflow, mainPackage, failures))
   validated.push(checkLoader(targets, failures))
   validated.push(checkCi(failures))
-  return { targets: targets.map((t) => t.triple), validated, failures }
+  return { targets: targets.map((t) => t.triple), validated, failures: [...new Set(failures)] }
 }
 
 if (require.main === module) {
