@@ -293,7 +293,7 @@ module.exports = {
 
       return `Electron Forge ${appRequire('@electron-forge/cli/package.json').version}, Electron ${electronVersion} (stand-in zips): ` +
         `${targets.map((t) => `${t.platform}-${t.arch}`).join(' and ')} packaged with recipes A and B, each loaded from its package` +
-        `${windows.skipped ? '; win32-x64 SKIPPED (see above)' : ''}; 0 webpack warnings from the package; the path override works bundled`
+        `; 0 webpack warnings from the package; the path override works bundled${windows.skipped ? `; win32-x64 SKIPPED — ${windows.skipped}` : ''}`
     } finally {
       if (ctx.keep) process.stdout.write(`  kept ${workDir}\n`)
       else fs.rmSync(workDir, { recursive: true, force: true })
