@@ -1,7 +1,7 @@
 'use strict'
-// The package's entry. It loads the addon through the loader napi-rs generates
-// (binding.js) and adds what only JavaScript running in the caller's own
-// context can do (typings: index.d.ts):
+// The package's entry. It loads the addon through native.js (the loader:
+// platform package, local build or NAPI_RS_NATIVE_LIBRARY_PATH) and adds what
+// only JavaScript running in the caller's own context can do (typings: index.d.ts):
 //
 // * every call passes the caller's `process.env` along, read here at call
 //   time: a worker thread's own copy, or the sandboxed copy Jest gives each
@@ -15,7 +15,7 @@
 //   RangeError, a system failure an ExecutionStepsError; all carry a `code`.
 
 const timers = require('node:timers') // the real ones, whatever fake timers a test installs
-const native = require('./binding.js')
+const native = require('./native.js')
 
 /** The variables default paths come from (src/io/db/location.rs). */
 const ENV_NAMES = ['AIPM_DB_PATH', 'AI_PM_USERDATA', 'APPDATA', 'HOME', 'XDG_CONFIG_HOME']

@@ -8,7 +8,8 @@
 //   node consumers/run.js [--reuse-dist] [--keep] [consumer ...]
 //     --reuse-dist  use the tarballs already in dist/ instead of packing again
 //     --keep        keep the throwaway project (its path is printed)
-//     consumer      run only these (typescript, jest, vitest, worker-threads, webpack-electron, node-versions)
+//     consumer      run only these (typescript, jest, vitest, worker-threads, webpack-electron, node-versions,
+//                   electron-forge)
 //
 // Needs the host's binary (npm run build) and the npm registry for the tools. The Node 18 /
 // 22 binaries are the linux-x64 npm packages, so the run is for Linux x64 (as CI is).
@@ -20,7 +21,7 @@ const { packLocal } = require('../scripts/pack-local')
 const { hostPlatformPackage } = require('../scripts/platform-packages')
 const { createProject } = require('./project')
 
-const CONSUMERS = ['typescript', 'jest', 'vitest', 'worker-threads', 'webpack-electron', 'node-versions'].map((name) =>
+const CONSUMERS = ['typescript', 'jest', 'vitest', 'worker-threads', 'webpack-electron', 'node-versions', 'electron-forge'].map((name) =>
   require(`./${name}/check`))
 
 const DIST = path.resolve(__dirname, '..', 'dist')
@@ -41,7 +42,7 @@ function existingTarballs(platformName, version) {
 }
 
 /** What a consumer's check gets: commands run in the project, scratch folders. */
-function contextFor(projectDir, platformManifest) {
+function contextFor(projectDir, platformManifest, tarballs, keep) {
   const exec = (file, args, options = {}) => {
     try {
       return execFileSync(file, args, { cwd: projectDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...options })
@@ -54,6 +55,10 @@ function contextFor(projectDir, platformManifest) {
   const scratchDir = () => fs.mkdtempSync(path.join(projectDir, `scratch-${(scratchCount += 1)}-`))
   return {
     projectDir,
+    /** The packed tarballs ({ main, platform }), for consumers that install them into a project of their own. */
+    tarballs,
+    /** --keep: consumers keep their own scratch folders too. */
+    keep,
     /** The host's platform package and its binary, e.g. aipm-execution-steps.linux-x64-gnu.node */
     platformPackageName: platformManifest.name,
     binaryName: platformManifest.main,
@@ -85,7 +90,7 @@ async function main() {
   const projectDir = createProject(tarballs, platform.manifest.name)
   process.stdout.write(`installed into ${projectDir} in ${seconds(Date.now() - installStarted)}\n\n`)
 
-  const ctx = contextFor(projectDir, platform.manifest)
+  const ctx = contextFor(projectDir, platform.manifest, tarballs, options.keep)
   const selected = options.only.length > 0 ? CONSUMERS.filter((c) => options.only.includes(c.name)) : CONSUMERS
   const outcomes = []
   for (const consumer of selected) {

@@ -29,11 +29,23 @@ function writeJson(file, value) {
   fs.writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`)
 }
 
-/** The lock entry npm would write for an optional platform package at `version`. */
+/** The lock entry npm would write for an optional platform package at `version` (in npm's key order). */
 function lockEntry(manifest, version) {
-  const entry = { version, optional: true }
-  for (const field of ['os', 'cpu', 'libc']) if (manifest[field]) entry[field] = manifest[field]
+  const entry = { version }
+  if (manifest.cpu) entry.cpu = manifest.cpu
+  if (manifest.libc) entry.libc = manifest.libc
+  entry.optional = true
+  if (manifest.os) entry.os = manifest.os
   return entry
+}
+
+/** `packages` with `key` set to `entry`; a new key goes where npm would put it (npm sorts the keys). */
+function withEntry(packages, key, entry) {
+  if (key in packages) return { ...packages, [key]: entry }
+  const keys = Object.keys(packages)
+  let at = keys.findIndex((k) => k !== '' && k.localeCompare(key, 'en') > 0)
+  if (at === -1) at = keys.length
+  return Object.fromEntries([...keys.slice(0, at).map((k) => [k, packages[k]]), [key, entry], ...keys.slice(at).map((k) => [k, packages[k]])])
 }
 
 function syncPlatformPackages() {
@@ -53,7 +65,7 @@ function syncPlatformPackages() {
     if (current?.resolved && current.version === main.version) continue
     const entry = lockEntry(manifests.get(name), main.version)
     if (JSON.stringify(current) === JSON.stringify(entry)) continue
-    lock.packages[key] = entry
+    lock.packages = withEntry(lock.packages, key, entry)
     written += 1
   }
   writeJson(PACKAGE_JSON, main)

@@ -159,6 +159,7 @@ function buildAddon() {
   fs.mkdirSync(ADDON_DIR, { recursive: true })
   fs.copyFileSync(path.join(TARGET_DIR, TARGET, 'release', 'aipm_execution_steps.dll'), ADDON)
   say(`built ${path.relative(ROOT, ADDON)} (${(fs.statSync(ADDON).size / 1e6).toFixed(1)} MB)`)
+  checkDllImports()
 
   // Wine 8 has no bcryptprimitives.dll (ProcessPrng, which Rust's std imports):
   // a stand-in next to the .node, where Windows looks for its imports first.
@@ -174,6 +175,14 @@ function buildAddon() {
   // (cargo puts ~/.cargo/bin before the system's unless PATH orders them).
   say(version('/usr/bin/clippy-driver'))
   run('/usr/bin/cargo-clippy', ['clippy', ...common, '--', '-D', 'warnings'], { env: { ...env, CARGO: '/usr/bin/cargo' } })
+}
+
+/** The build imports system DLLs only, as the release checks the MSVC builds: no C runtime to install. */
+function checkDllImports() {
+  const { checkFile, formatReport } = require('../scripts/check-windows-dlls')
+  const report = checkFile(ADDON)
+  say(formatReport(report))
+  if (!report.ok) throw new Error(`${path.basename(ADDON)} imports a DLL a clean Windows PC does not have`)
 }
 
 /** The newest mtime of the files the Linux build is made from. */
@@ -415,8 +424,13 @@ async function main() {
   process.exitCode = total.failed ? 1 : 0
 }
 
-main().catch((e) => {
-  stopWine()
-  say(`FAILED — ${(e && e.stack) || e}`)
-  process.exitCode = 1
-})
+if (require.main === module) {
+  main().catch((e) => {
+    stopWine()
+    say(`FAILED — ${(e && e.stack) || e}`)
+    process.exitCode = 1
+  })
+}
+
+// The setup, for consumers/electron-forge (its win32-x64 app loaded under Wine).
+module.exports = { SetupError, preflight, ensurePackages, buildAddon, ensureNode, ensurePrefix, wineEnv, wineNode, winPath, stopWine, ADDON, ADDON_DIR, NODE_VERSIONS }

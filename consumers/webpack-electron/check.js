@@ -20,11 +20,12 @@ function runPackaged(ctx, appDir, env = {}) {
 
 module.exports = {
   name: 'webpack-electron',
-  what: 'webpack (target electron-main, ts-loader + node-loader) bundles, bundled and with the addon external',
+  what: 'webpack (target electron-main, ts-loader + node-loader) bundles, bundled and with the addon external (the electron-builder layout)',
   run(ctx) {
     // 1. The app's rules as they are: the addon is bundled and node-loader emits the host's
-    //    binary next to main.js. Webpack warns about every other platform's binary.
+    //    binary next to main.js, with no warning about the platforms not installed.
     const bundledWarnings = build(ctx, [])
+    assert.equal(bundledWarnings, 0, 'bundling the package gives no webpack warning')
     const bundle = path.join(ctx.projectDir, 'webpack-electron', 'bundle')
     const binaries = fs.readdirSync(bundle).filter((f) => f.endsWith('.node'))
     assert.deepEqual(binaries, [ctx.binaryName], 'node-loader emits the host binary next to the bundle')
@@ -32,6 +33,11 @@ module.exports = {
     const bundledApp = path.join(ctx.scratchDir(), 'resources', 'app')
     fs.cpSync(bundle, bundledApp, { recursive: true })
     assertProbeReport(runPackaged(ctx, bundledApp))
+    // The documented override in the bundle: the binary moved away, then named.
+    const bundledRelocated = path.join(ctx.scratchDir(), ctx.binaryName)
+    fs.renameSync(path.join(bundledApp, ctx.binaryName), bundledRelocated)
+    assert.throws(() => runPackaged(ctx, bundledApp), /Cannot find native binding/, 'the bundled binary really was moved away')
+    assertProbeReport(runPackaged(ctx, bundledApp, { NAPI_RS_NATIVE_LIBRARY_PATH: bundledRelocated }))
 
     // 2. With the one-line `externals` entry: no warnings, and the package loads from
     //    node_modules at run time (where electron-builder puts production dependencies),
@@ -50,7 +56,7 @@ module.exports = {
     assert.throws(() => runPackaged(ctx, externalApp), /Cannot find native binding/, 'the binary really was moved away')
     assertProbeReport(runPackaged(ctx, externalApp, { NAPI_RS_NATIVE_LIBRARY_PATH: relocated }))
 
-    return `bundled: runs without node_modules (${bundledWarnings} webpack warnings); ` +
+    return `bundled: ${bundledWarnings} webpack warnings, runs without node_modules, NAPI_RS_NATIVE_LIBRARY_PATH honoured; ` +
       'externals: 0 warnings, runs from node_modules, NAPI_RS_NATIVE_LIBRARY_PATH honoured'
   },
 }

@@ -1,4 +1,5 @@
-// The app's webpack config for the Electron main process: ts-loader for TypeScript,
+// An Electron main process bundled as electron-builder apps do (the bundle folder is the app;
+// AI PM Manager itself packages with Electron Forge: consumers/electron-forge): ts-loader for TypeScript,
 // node-loader for native addons (it emits a required .node file next to the bundle and
 // loads it from there with process.dlopen).
 //
