@@ -141,6 +141,7 @@ exports.recordExecutionStep = adopting((projectId, taskId, step, event, options)
   native.recordExecutionStep(projectId, taskId, step, event, options, callerEnv()))
 exports.workerLogPath = adopting((projectId, orderId, taskId, options) =>
   native.workerLogPath(projectId, orderId, taskId, options, callerEnv()))
+exports.setCacheBudget = adopting(native.setCacheBudget)
 exports.watchExecutionSteps = watchExecutionSteps
 exports.formatExecutionStepDisplay = adopting(native.formatExecutionStepDisplay)
 exports.formatExecutionStepJson = adopting(native.formatExecutionStepJson)

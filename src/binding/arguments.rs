@@ -46,6 +46,29 @@ pub fn string_arg(value: Option<Unknown<'_>>, name: &str) -> Result<String> {
     string_value(&value, name)
 }
 
+/// A required number argument (finite).
+pub fn number_arg(value: Option<Unknown<'_>>, name: &str) -> Result<f64> {
+    let value = value
+        .filter(|v| !is_absent(v))
+        .ok_or_else(|| Error::invalid_arg(format!("{name} is required (a number)")))?;
+    if !matches!(value.get_type(), Ok(ValueType::Number)) {
+        return Err(Error::invalid_arg(format!(
+            "{name} must be a number, got {}",
+            type_name(&value)
+        )));
+    }
+    // SAFETY: the type was just checked.
+    let n = unsafe { value.cast::<f64>() }.map_err(|_| Error::invalid_arg(format!("{name} must be a number")))?;
+    if n.is_finite() {
+        Ok(n)
+    } else {
+        Err(Error::invalid_value(format!(
+            "{name} must be a finite number, got {}",
+            js_number(n)
+        )))
+    }
+}
+
 fn string_value(value: &Unknown<'_>, name: &str) -> Result<String> {
     match value.get_type() {
         // SAFETY: the type was just checked.

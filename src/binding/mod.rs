@@ -393,6 +393,26 @@ pub fn record_execution_step(
     .map_err(|e| js_error(&env, e))
 }
 
+// ------------------------------------------------------------------- memory
+
+/// Sets how much memory the addon's caches may hold together, in megabytes
+/// (default 32; 1 to 4096). The caches keep parsed logs, history rows and
+/// decisions so that polls cost what changed; a smaller budget costs reads
+/// again, never a wrong answer. Takes effect from the next call.
+#[napi(catch_unwind, ts_args_type = "megabytes: number")]
+pub fn set_cache_budget(env: Env, megabytes: Option<Unknown<'_>>) -> Result<()> {
+    guarded(|| {
+        let mb = arguments::number_arg(megabytes, "megabytes")?;
+        if !(1.0..=4096.0).contains(&mb) {
+            return Err(crate::error::Error::invalid_value(format!(
+                "megabytes must be between 1 and 4096, got {mb}"
+            )));
+        }
+        TRACKER.set_cache_budget((mb * 1024.0 * 1024.0) as usize)
+    })
+    .map_err(|e| js_error(&env, e))
+}
+
 // ------------------------------------------------------------ kept output
 
 /// Where the launcher daemon would write the worker log of a launch of

@@ -50,6 +50,11 @@ impl LogWindow {
 }
 
 impl Plan {
+    /// How many of the history's rows are the task's own.
+    pub fn own_len(&self) -> usize {
+        self.own.len()
+    }
+
     /// The task's own rows of `history` (the history the plan was made from).
     pub fn own_rows<'a>(&self, history: &'a [HistoryRow]) -> Vec<&'a HistoryRow> {
         self.own.iter().filter_map(|&i| history.get(i)).collect()

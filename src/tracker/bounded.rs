@@ -1,18 +1,21 @@
-//! The one cache policy here: entries weigh something (rows, bytes, tasks),
-//! the cache holds at most a set total weight, and when a new entry would
-//! push it over, the least recently used entries go until it fits again.
-//! Every cache of the tracker — history and recorded events per task, task
-//! rows per selection, parsed logs, folder listings, decisions — is one of these.
+//! The one cache policy here: entries weigh the bytes they hold, the cache
+//! holds at most its share of the tracker's budget ([`Share`]), and when a new
+//! entry would push it over, the least recently used entries go until it fits
+//! again. Every cache of the tracker — history and recorded events per task,
+//! task rows per selection, parsed logs, folder listings, decisions — is one
+//! of these.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
-/// A map of at most `capacity` total weight, least recently used out first.
+use super::budget::{Share, ENTRY_OVERHEAD};
+
+/// A map of at most its share of the budget, in bytes, least recently used out first.
 #[derive(Debug)]
 pub struct Bounded<K, V> {
     entries: HashMap<K, Entry<V>>,
-    capacity: usize,
+    share: Share,
     weight: usize,
     clock: u64,
 }
@@ -24,14 +27,25 @@ struct Entry<V> {
     used: u64,
 }
 
+impl<K, V> Drop for Bounded<K, V> {
+    fn drop(&mut self) {
+        self.share.budget().refund(self.weight);
+    }
+}
+
 impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
-    pub fn new(capacity: usize) -> Bounded<K, V> {
+    pub fn new(share: Share) -> Bounded<K, V> {
         Bounded {
             entries: HashMap::new(),
-            capacity,
+            share,
             weight: 0,
             clock: 0,
         }
+    }
+
+    /// The bytes it may hold now.
+    fn capacity(&self) -> usize {
+        self.share.bytes()
     }
 
     /// The value for `key`, marked as just used.
@@ -74,17 +88,24 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
         self.entries.get(key).map(|e| &e.value)
     }
 
-    /// Holds `value` of `weight` for `key`, unless it alone is heavier than the
-    /// whole cache (then it is not held at all, and `false` is returned).
+    /// Every value held, without marking any used.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.entries.values().map(|e| &e.value)
+    }
+
+    /// Holds `value` of `weight` bytes for `key`, unless it alone is heavier
+    /// than the whole cache (then it is not held at all, and `false` is returned).
     pub fn insert(&mut self, key: K, value: V, weight: usize) -> bool {
         self.remove(&key);
-        if weight > self.capacity {
+        let weight = weight + ENTRY_OVERHEAD;
+        let capacity = self.capacity();
+        if weight > capacity {
             return false;
         }
-        if self.weight + weight > self.capacity {
-            self.evict(self.weight + weight - self.capacity);
+        if self.weight + weight > capacity {
+            self.evict(self.weight + weight - capacity);
         }
-        self.insert_over(key, value, weight);
+        self.hold(key, value, weight);
         true
     }
 
@@ -93,8 +114,13 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
     /// [`Bounded::trim`] is called.
     pub fn insert_over(&mut self, key: K, value: V, weight: usize) {
         self.remove(&key);
+        self.hold(key, value, weight + ENTRY_OVERHEAD);
+    }
+
+    fn hold(&mut self, key: K, value: V, weight: usize) {
         self.clock += 1;
         self.weight += weight;
+        self.share.budget().charge(weight);
         self.entries.insert(
             key,
             Entry {
@@ -113,8 +139,11 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         self.clock += 1;
+        let weight = weight + ENTRY_OVERHEAD;
         if let Some(entry) = self.entries.get_mut(key) {
             self.weight = self.weight - entry.weight + weight;
+            self.share.budget().refund(entry.weight);
+            self.share.budget().charge(weight);
             entry.weight = weight;
             entry.used = self.clock;
         }
@@ -122,8 +151,9 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
 
     /// Back within the capacity, least recently used out first.
     pub fn trim(&mut self) {
-        if self.weight > self.capacity {
-            self.evict(self.weight - self.capacity);
+        let capacity = self.capacity();
+        if self.weight > capacity {
+            self.evict(self.weight - capacity);
         }
     }
 
@@ -134,11 +164,13 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
     {
         let entry = self.entries.remove(key)?;
         self.weight -= entry.weight;
+        self.share.budget().refund(entry.weight);
         Some(entry.value)
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.share.budget().refund(self.weight);
         self.weight = 0;
     }
 
@@ -147,6 +179,7 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
         self.entries.len()
     }
 
+    #[cfg(test)]
     pub fn weight(&self) -> usize {
         self.weight
     }
@@ -154,7 +187,7 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
     /// Removes least recently used entries until at least `at_least` weight (and
     /// a tenth of the capacity more, so eviction does not run on every insert) is freed.
     fn evict(&mut self, at_least: usize) {
-        let target = at_least + self.capacity / 10;
+        let target = at_least + self.capacity() / 10;
         let mut by_age: Vec<(u64, K, usize)> = self
             .entries
             .iter()
@@ -168,6 +201,7 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
             }
             self.entries.remove(&key);
             self.weight -= weight;
+            self.share.budget().refund(weight);
             freed += weight;
         }
     }
@@ -175,24 +209,31 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::budget::Budget;
     use super::*;
+
+    /// What an entry of weight 10 weighs in the cache.
+    const UNIT: usize = 10 + ENTRY_OVERHEAD;
 
     #[test]
     fn the_least_recently_used_go_first_and_the_weight_stays_bounded() {
-        let mut cache = Bounded::new(100);
+        let mut cache = Bounded::new(Share::fixed(10 * UNIT));
         for i in 0..10 {
             assert!(cache.insert(i, i, 10));
         }
         assert_eq!(cache.get(&0), Some(&0), "0 is now the most recently used");
         assert!(cache.insert(10, 10, 10));
-        assert!(cache.weight() <= 100);
+        assert!(cache.weight() <= 10 * UNIT);
         assert!(cache.contains(&0) && cache.contains(&10));
         assert!(!cache.contains(&1), "1 was the least recently used");
-        assert!(!cache.insert(99, 99, 101), "heavier than the whole cache: not held");
+        assert!(
+            !cache.insert(99, 99, 10 * UNIT),
+            "heavier than the whole cache: not held"
+        );
         assert!(!cache.contains(&99));
-        cache.reweigh(&0, 90);
+        cache.reweigh(&0, 5 * UNIT);
         cache.trim();
-        assert!(cache.weight() <= 100 && cache.contains(&0));
+        assert!(cache.weight() <= 10 * UNIT && cache.contains(&0));
         assert_eq!(cache.remove(&0), Some(0));
         cache.clear();
         assert_eq!((cache.len(), cache.weight()), (0, 0));
@@ -200,17 +241,43 @@ mod tests {
 
     #[test]
     fn entries_held_over_the_capacity_stay_until_trimmed() {
-        let mut cache = Bounded::new(100);
+        let mut cache = Bounded::new(Share::fixed(10 * UNIT));
         for i in 0..30 {
             cache.insert_over(i, i, 10);
         }
         assert_eq!(
             (cache.len(), cache.weight()),
-            (30, 300),
+            (30, 30 * UNIT),
             "one read's evidence, all of it"
         );
         cache.trim();
-        assert!(cache.weight() <= 100);
+        assert!(cache.weight() <= 10 * UNIT);
         assert!(cache.contains(&29) && !cache.contains(&0), "the most recent stay");
+    }
+
+    #[test]
+    fn caches_share_one_budget_which_can_change_while_they_run() {
+        let budget = Budget::new(100 * UNIT);
+        let mut a = Bounded::new(Share::of(&budget, 60));
+        let mut b = Bounded::new(Share::of(&budget, 40));
+        for i in 0..100 {
+            a.insert(i, (), 10);
+            b.insert(i, (), 10);
+        }
+        assert!(a.weight() <= 60 * UNIT && b.weight() <= 40 * UNIT);
+        assert_eq!(
+            budget.held(),
+            a.weight() + b.weight(),
+            "the budget knows what every cache holds"
+        );
+        budget.set_limit(10 * UNIT);
+        a.insert(1000, (), 10);
+        b.trim();
+        assert!(
+            a.weight() <= 6 * UNIT && b.weight() <= 4 * UNIT,
+            "a smaller budget is kept from the next insert"
+        );
+        drop(a);
+        assert_eq!(budget.held(), b.weight());
     }
 }

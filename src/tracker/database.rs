@@ -21,11 +21,16 @@
 //! So an answer is never staler than a full read of the same snapshot.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use std::mem::size_of;
+
 use super::bounded::Bounded;
+use super::budget::{Budget, Share, Weigh};
+use super::incremental::{CatchUp, Incremental, Kept, Rows, Tallied};
 use crate::error::Result;
 use crate::evidence::history::HistoryRow;
 use crate::evidence::recorded::{split_runs, RecordedEvent, RecordedRun};
@@ -36,12 +41,11 @@ use crate::io::db::schema::Schema;
 use crate::io::file_state::{FileState, SETTLE};
 use crate::time::Zone;
 
-/// History rows kept at most, over all tasks (about 90 bytes each).
-const HISTORY_ROWS_KEPT: usize = 500_000;
-/// Recorded events kept at most.
-const EVENTS_KEPT: usize = 200_000;
-/// Tasks of remembered selections kept at most.
-const SELECTION_TASKS_KEPT: usize = 50_000;
+/// Each cache's share of the tracker's budget, in percent (with the log
+/// caches' and the decisions' in `super`, they add up to 100).
+pub const HISTORY_SHARE: usize = 30;
+pub const EVENTS_SHARE: usize = 5;
+pub const SELECTIONS_SHARE: usize = 15;
 /// Projects whose locks are kept.
 const LOCK_PROJECTS_KEPT: usize = 64;
 
@@ -71,35 +75,54 @@ pub struct DataStamp {
 /// The tasks of one selection, as one snapshot has them.
 pub type Snapshot = Arc<Vec<TaskData>>;
 
-/// One task's rows of a table, and what the database said of them.
-#[derive(Clone, Debug)]
-struct Rows<T> {
-    rows: Arc<Vec<T>>,
-    /// How many rows the table has for the task (for events, with those naming no step).
-    count: i64,
-    max_key: i64,
-}
-
-impl<T> Default for Rows<T> {
-    fn default() -> Rows<T> {
-        Rows {
-            rows: Arc::new(Vec::new()),
-            count: 0,
-            max_key: 0,
-        }
-    }
-}
-
-impl<T> Rows<T> {
-    fn tally(&self) -> (i64, i64) {
-        (self.count, self.max_key)
-    }
-}
-
+/// A task's recorded events, and the runs they split into.
 #[derive(Clone, Debug, Default)]
 struct Events {
     rows: Rows<RecordedEvent>,
     runs: Arc<Vec<RecordedRun>>,
+}
+
+impl Weigh for Events {
+    fn bytes(&self) -> usize {
+        self.rows.rows.bytes() + self.runs.bytes()
+    }
+}
+
+impl Tallied for Events {
+    fn tally(&self) -> (i64, i64) {
+        self.rows.tally()
+    }
+}
+
+impl Kept<RecordedEvent> for Events {
+    fn of(rows: Rows<RecordedEvent>) -> Events {
+        let runs = Arc::new(split_runs(&rows.rows));
+        Events { rows, runs }
+    }
+
+    fn append(&mut self, key: i64, event: Option<RecordedEvent>) {
+        let named = event.is_some();
+        self.rows.append(key, event);
+        if named {
+            self.runs = Arc::new(split_runs(&self.rows.rows));
+        }
+    }
+}
+
+/// `task_step_events` rows are kept by (project, task).
+type TaskKey = (String, String);
+
+impl TaskData {
+    /// What a snapshot's entry holds: the task row and its others, and its
+    /// history and events (counted here too: the snapshot keeps them alive
+    /// after their own caches let them go).
+    fn bytes(&self) -> usize {
+        size_of::<TaskData>()
+            + self.task.bytes()
+            + self.others.iter().map(Weigh::bytes).sum::<usize>()
+            + self.history.bytes()
+            + self.recorded.bytes()
+    }
 }
 
 /// What a selection asks for, owned.
@@ -109,6 +132,7 @@ struct SelectionKey {
     task_ids: Option<Vec<String>>,
     order_id: Option<String>,
     statuses: Option<Vec<String>>,
+    history: bool,
 }
 
 impl SelectionKey {
@@ -118,6 +142,7 @@ impl SelectionKey {
             task_ids: s.task_ids.map(<[String]>::to_vec),
             order_id: s.order_id.map(str::to_owned),
             statuses: s.statuses.map(<[String]>::to_vec),
+            history: s.history,
         }
     }
 }
@@ -156,10 +181,8 @@ struct Locks {
 
 /// The caches a read transaction looks at.
 struct Held<'a> {
-    history: &'a Bounded<String, Rows<HistoryRow>>,
-    history_seen: Option<i64>,
-    events: &'a Bounded<(String, String), Events>,
-    events_seen: Option<i64>,
+    history: &'a Incremental<String, Rows<HistoryRow>>,
+    events: &'a Incremental<TaskKey, Events>,
     locks: &'a Locks,
 }
 
@@ -178,12 +201,9 @@ pub struct Database {
     wal_moving_until: Option<SystemTime>,
     interner: Interner,
     /// History rows by task id (every project's: their rows mix).
-    history: Bounded<String, Rows<HistoryRow>>,
-    /// The highest `change_history` key read; `None` before the first read.
-    history_seen: Option<i64>,
+    history: Incremental<String, Rows<HistoryRow>>,
     /// Recorded events by (project, task).
-    events: Bounded<(String, String), Events>,
-    events_seen: Option<i64>,
+    events: Incremental<TaskKey, Events>,
     locks: Locks,
     selections: Bounded<SelectionKey, Snapshot>,
     /// Read transactions run (for tests and the benchmark).
@@ -197,22 +217,26 @@ struct Fetched {
     others: Vec<read::RawOther>,
     /// The project's locks, when `file_locks` changed (or were not held).
     locks: Option<((i64, i64), Vec<TaskLocks>)>,
-    history_max: i64,
-    history_new: Vec<RawHistory>,
-    /// Tasks read whole, and their rows.
-    history_whole: Vec<String>,
-    history_rows: Vec<RawHistory>,
-    history_reset: bool,
-    events_max: i64,
-    events_new: Vec<RawEvent>,
-    events_whole: Vec<String>,
-    events_rows: Vec<RawEvent>,
-    events_reset: bool,
+    /// What was read of `change_history`, unless the selection skips it.
+    history: Option<TableRead<RawHistory>>,
+    events: Option<TableRead<RawEvent>>,
+}
+
+/// What one read fetched of an append-only table.
+struct TableRead<Raw> {
+    catch_up: CatchUp,
+    max: i64,
+    /// Rows past the highest key held.
+    new: Vec<Raw>,
+    /// Rows of the keys read whole.
+    whole: Vec<Raw>,
+    /// The keys read whole.
+    whole_keys: Vec<String>,
 }
 
 impl Database {
-    /// A connection to the database at `path`, now `state`.
-    pub fn open(path: &Path, state: FileState) -> Result<Database> {
+    /// A connection to the database at `path`, now `state`, its caches in `budget`.
+    pub fn open(path: &Path, state: FileState, budget: &Arc<Budget>) -> Result<Database> {
         Ok(Database {
             path: path.to_path_buf(),
             wal_path: suffixed(path, "-wal"),
@@ -224,12 +248,10 @@ impl Database {
             schema: None,
             seen: None,
             interner: Interner::default(),
-            history: Bounded::new(HISTORY_ROWS_KEPT),
-            history_seen: None,
-            events: Bounded::new(EVENTS_KEPT),
-            events_seen: None,
+            history: Incremental::new(Share::of(budget, HISTORY_SHARE)),
+            events: Incremental::new(Share::of(budget, EVENTS_SHARE)),
             locks: Locks::default(),
-            selections: Bounded::new(SELECTION_TASKS_KEPT),
+            selections: Bounded::new(Share::of(budget, SELECTIONS_SHARE)),
             reads: 0,
         })
     }
@@ -307,8 +329,8 @@ impl Database {
             self.selections.clear();
         }
         let snapshot = self.apply(fetched, selection.project_id, zone);
-        self.selections
-            .insert(key, Arc::clone(&snapshot), snapshot.len().max(1));
+        let weight = snapshot.iter().map(TaskData::bytes).sum();
+        self.selections.insert(key, Arc::clone(&snapshot), weight);
         Ok(snapshot)
     }
 
@@ -323,9 +345,7 @@ impl Database {
         let remembered = self.selections.contains(key);
         let held = Held {
             history: &self.history,
-            history_seen: self.history_seen,
             events: &self.events,
-            events_seen: self.events_seen,
             locks: &self.locks,
         };
         let mut schema_changed = false;
@@ -359,82 +379,43 @@ impl Database {
 
     /// Folds what was fetched into the caches; the selection's evidence.
     fn apply(&mut self, f: Fetched, project_id: &str, zone: Zone) -> Snapshot {
-        if f.history_reset {
-            self.history.clear();
+        let tallies: HashMap<&str, &RawTask> = f.tasks.iter().map(|t| (t.id(), t)).collect();
+        if let Some(read) = f.history {
+            let interner = &mut self.interner;
+            let mut row = |raw: RawHistory| (raw.entity_id().to_owned(), raw.key(), raw.into_row(zone, interner));
+            let new: Vec<_> = read
+                .new
+                .into_iter()
+                .map(&mut row)
+                .map(|(id, key, r)| (id, key, Some(r)))
+                .collect();
+            let whole = whole_rows(read.whole_keys, read.whole.into_iter().map(row), |id| {
+                tallies.get(id.as_str()).map_or((0, 0), |t| t.history_tally())
+            });
+            self.history.apply(read.catch_up, read.max, new, whole, String::len);
         }
-        if f.events_reset {
-            self.events.clear();
-        }
-        // New rows, onto the tasks already held (the others are read whole when asked for).
-        for raw in f.history_new {
-            let key = raw.key();
-            let id = raw.entity_id().to_owned();
-            if let Some(rows) = self.history.get_mut(&id) {
-                Arc::make_mut(&mut rows.rows).push(raw.into_row(zone, &mut self.interner));
-                rows.count += 1;
-                rows.max_key = rows.max_key.max(key);
-                let weight = rows.rows.len().max(1);
-                self.history.reweigh(&id, weight);
-            }
-        }
-        let mut whole: HashMap<String, Vec<HistoryRow>> =
-            f.history_whole.into_iter().map(|id| (id, Vec::new())).collect();
-        for raw in f.history_rows {
-            if let Some(rows) = whole.get_mut(raw.entity_id()) {
-                rows.push(raw.into_row(zone, &mut self.interner));
-            }
-        }
-        let tally_of: HashMap<&str, &RawTask> = f.tasks.iter().map(|t| (t.id(), t)).collect();
-        for (id, rows) in whole {
-            let (count, max_key) = tally_of.get(id.as_str()).map_or((0, 0), |t| t.history_tally());
-            let weight = rows.len().max(1);
-            self.history.insert_over(
-                id,
-                Rows {
-                    rows: Arc::new(rows),
-                    count,
-                    max_key,
-                },
-                weight,
-            );
-        }
-        self.history_seen = Some(f.history_max);
-
-        for raw in f.events_new {
-            let key = raw.key();
-            let (project, task) = raw.task();
-            let task = (project.to_owned(), task.to_owned());
-            if let Some(events) = self.events.get_mut(&task) {
-                if let Some(event) = raw.into_event(zone) {
-                    Arc::make_mut(&mut events.rows.rows).push(event);
-                    events.runs = Arc::new(split_runs(&events.rows.rows));
-                }
-                events.rows.count += 1;
-                events.rows.max_key = events.rows.max_key.max(key);
-                let weight = events.rows.rows.len().max(1);
-                self.events.reweigh(&task, weight);
-            }
-        }
-        let mut whole: HashMap<String, Vec<RecordedEvent>> =
-            f.events_whole.into_iter().map(|id| (id, Vec::new())).collect();
-        for raw in f.events_rows {
-            if let Some(events) = whole.get_mut(raw.task().1) {
-                events.extend(raw.into_event(zone));
-            }
-        }
-        for (task, events) in whole {
-            let (count, max_key) = tally_of.get(task.as_str()).map_or((0, 0), |t| t.events_tally());
-            let runs = Arc::new(split_runs(&events));
-            let weight = events.len().max(1);
-            let rows = Rows {
-                rows: Arc::new(events),
-                count,
-                max_key,
+        if let Some(read) = f.events {
+            let ours = |(project, task): &(String, String)| project == project_id && !task.is_empty();
+            let event = |raw: RawEvent| {
+                let (project, task) = raw.task();
+                ((project.to_owned(), task.to_owned()), raw.key(), raw.into_event(zone))
             };
+            let new: Vec<_> = read.new.into_iter().map(event).collect();
+            let whole_keys = read.whole_keys;
+            let rows = read
+                .whole
+                .into_iter()
+                .map(event)
+                .filter(|(key, _, _)| ours(key))
+                .filter_map(|(key, k, e)| e.map(|e| (key.1, k, e)));
+            let whole = whole_rows(whole_keys, rows, |id| {
+                tallies.get(id.as_str()).map_or((0, 0), |t| t.events_tally())
+            })
+            .into_iter()
+            .map(|(id, tally, rows)| ((project_id.to_owned(), id), tally, rows));
             self.events
-                .insert_over((project_id.to_owned(), task), Events { rows, runs }, weight);
+                .apply(read.catch_up, read.max, new, whole, |(p, t)| p.len() + t.len());
         }
-        self.events_seen = Some(f.events_max);
 
         if let Some((signature, rows)) = f.locks {
             if self.locks.signature != Some(signature) || self.locks.by_project.len() >= LOCK_PROJECTS_KEPT {
@@ -462,8 +443,8 @@ impl Database {
             .into_iter()
             .map(|raw| {
                 let task = Arc::new(raw.into_row(zone));
-                let history = self.history.get(&task.id).cloned().unwrap_or_default();
-                let events = self
+                let history: Rows<HistoryRow> = self.history.get(&task.id).cloned().unwrap_or_default();
+                let events: Events = self
                     .events
                     .get(&(task.project_id.clone(), task.id.clone()))
                     .cloned()
@@ -497,16 +478,14 @@ impl Database {
     fn forget_all(&mut self) {
         self.seen = None;
         self.history.clear();
-        self.history_seen = None;
         self.events.clear();
-        self.events_seen = None;
         self.locks = Locks::default();
         self.selections.clear();
     }
 
     /// History rows held, over all tasks.
     pub fn history_rows_held(&self) -> usize {
-        self.history.weight()
+        self.history.values().map(|r| r.rows.len()).sum()
     }
 }
 
@@ -547,81 +526,101 @@ fn fetch_changes(
 
     // change_history: the rows past the highest key seen, and whole any task
     // whose rows those and the ones held do not account for.
-    f.history_max = signatures.history_max;
-    let history_seen = held.as_ref().and_then(|h| h.history_seen);
-    // Nothing read yet, or rows deleted at the end: every task asked for is read whole.
-    f.history_reset = history_seen.is_none_or(|seen| f.history_max < seen);
-    let history_seen = history_seen.unwrap_or(0);
-    if !f.history_reset && f.history_max > history_seen {
-        f.history_new = read::history_after(conn, schema, history_seen)?;
+    if selection.history {
+        let incremental = held.as_ref().map(|h| h.history);
+        f.history = Some(catch_up(
+            incremental,
+            &f.tasks,
+            signatures.history_max,
+            |t| (t.id().to_owned(), t.history_tally()),
+            |after| read::history_after(conn, schema, after),
+            |raw| (raw.entity_id().to_owned(), raw.key()),
+            |ids| read::history_of(conn, schema, &read::json_array(ids), signatures.history_max),
+        )?);
     }
-    let history = held.as_ref().filter(|_| !f.history_reset).map(|h| h.history);
-    f.history_whole = unaccounted(
-        &f.tasks,
-        |t| t.history_tally(),
-        |id| history.and_then(|h| h.peek(id)).map(Rows::tally),
-        f.history_new.iter().map(|r| (r.entity_id(), r.key())),
-    );
-    if !f.history_whole.is_empty() {
-        f.history_rows = read::history_of(conn, schema, &read::json_array(&f.history_whole), f.history_max)?;
-    }
-
     // task_step_events, the same way.
     if schema.step_events.is_some() {
-        f.events_max = signatures.events_max;
-        let events_seen = held.as_ref().and_then(|h| h.events_seen);
-        f.events_reset = events_seen.is_none_or(|seen| f.events_max < seen);
-        let events_seen = events_seen.unwrap_or(0);
-        if !f.events_reset && f.events_max > events_seen {
-            f.events_new = read::events_after(conn, schema, events_seen)?;
-        }
-        let events = held.as_ref().filter(|_| !f.events_reset).map(|h| h.events);
-        let ours = f
-            .events_new
-            .iter()
-            .filter(|r| r.task().0 == project)
-            .map(|r| (r.task().1, r.key()));
-        f.events_whole = unaccounted(
+        let incremental = held.as_ref().map(|h| h.events);
+        f.events = Some(catch_up(
+            incremental,
             &f.tasks,
-            |t| t.events_tally(),
-            |id| {
-                events
-                    .and_then(|e| e.peek(&(project.to_owned(), id.to_owned())))
-                    .map(|e| e.rows.tally())
+            signatures.events_max,
+            |t| ((project.to_owned(), t.id().to_owned()), t.events_tally()),
+            |after| read::events_after(conn, schema, after),
+            |raw| {
+                let (p, t) = raw.task();
+                ((p.to_owned(), t.to_owned()), raw.key())
             },
-            ours,
-        );
-        if !f.events_whole.is_empty() {
-            f.events_rows = read::events_of(conn, schema, project, &read::json_array(&f.events_whole), f.events_max)?;
-        }
+            |ids| read::events_of(conn, schema, project, &read::json_array(ids), signatures.events_max),
+        )?);
     }
     Ok(f)
 }
 
-/// The ids of `tasks` whose rows, as held plus `new` (id, key) rows, do not
-/// make the count and highest key the database gave: to be read whole.
-fn unaccounted<'a>(
+/// One append-only table caught up with for `tasks`: the new rows past what
+/// `held` has read (all of it, without), and whole the tasks they do not
+/// account for. `key` names a task's rows; `raw_key` a row's task and key.
+#[allow(clippy::too_many_arguments)]
+fn catch_up<K: Hash + Eq + Clone, V: Tallied, Raw>(
+    held: Option<&Incremental<K, V>>,
     tasks: &[RawTask],
-    tally: impl Fn(&RawTask) -> (i64, i64),
-    held: impl Fn(&str) -> Option<(i64, i64)>,
-    new: impl Iterator<Item = (&'a str, i64)>,
-) -> Vec<String> {
-    let mut added: HashMap<&str, (i64, i64)> = HashMap::new();
-    for (id, key) in new {
-        let e = added.entry(id).or_default();
-        e.0 += 1;
-        e.1 = e.1.max(key);
+    max: i64,
+    key: impl Fn(&RawTask) -> (K, (i64, i64)),
+    after: impl FnOnce(i64) -> rusqlite::Result<Vec<Raw>>,
+    raw_key: impl Fn(&Raw) -> (K, i64),
+    whole: impl FnOnce(&[String]) -> rusqlite::Result<Vec<Raw>>,
+) -> rusqlite::Result<TableRead<Raw>> {
+    let catch_up = held.map_or(
+        CatchUp {
+            restart: true,
+            after: None,
+        },
+        |h| h.catch_up(max),
+    );
+    let new = match catch_up.after {
+        Some(seen) => after(seen)?,
+        None => Vec::new(),
+    };
+    let new_keys: Vec<(K, i64)> = new.iter().map(&raw_key).collect();
+    let wanted = tasks.iter().map(&key);
+    let unaccounted: Vec<K> = match held {
+        Some(h) => h.unaccounted(catch_up, wanted, new_keys.iter().map(|(k, n)| (k, *n))),
+        None => wanted.map(|(k, _)| k).collect(),
+    };
+    let by_key: HashMap<K, String> = tasks.iter().map(|t| (key(t).0, t.id().to_owned())).collect();
+    let whole_keys: Vec<String> = unaccounted.iter().filter_map(|k| by_key.get(k).cloned()).collect();
+    let whole_rows = if whole_keys.is_empty() {
+        Vec::new()
+    } else {
+        whole(&whole_keys)?
+    };
+    Ok(TableRead {
+        catch_up,
+        max,
+        new,
+        whole: whole_rows,
+        whole_keys,
+    })
+}
+
+/// The rows of the tasks read whole, by task, with the tally the task row gave.
+fn whole_rows<R>(
+    ids: Vec<String>,
+    rows: impl Iterator<Item = (String, i64, R)>,
+    tally: impl Fn(&String) -> (i64, i64),
+) -> Vec<(String, (i64, i64), Vec<R>)> {
+    let mut by_id: HashMap<String, Vec<R>> = ids.into_iter().map(|id| (id, Vec::new())).collect();
+    for (id, _, row) in rows {
+        if let Some(rows) = by_id.get_mut(&id) {
+            rows.push(row);
+        }
     }
-    tasks
-        .iter()
-        .filter(|t| match held(t.id()) {
-            None => true,
-            Some((count, max_key)) => {
-                let (n, m) = added.get(t.id()).copied().unwrap_or((0, 0));
-                (count + n, max_key.max(m)) != tally(t)
-            }
+    by_id
+        .into_iter()
+        .map(|(id, rows)| {
+            let t = tally(&id);
+            (id, t, rows)
         })
-        .map(|t| t.id().to_owned())
         .collect()
 }
 
@@ -700,7 +699,8 @@ mod tests {
         let mut counts = Vec::new();
         for running in [10, 1000] {
             let (_dir, path) = database(running);
-            let mut db = Database::open(&path, FileState::of(&path).unwrap()).unwrap();
+            let budget = Budget::new(1 << 30);
+            let mut db = Database::open(&path, FileState::of(&path).unwrap(), &budget).unwrap();
             db.reader
                 .conn
                 .trace_v2(rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT, Some(count));
@@ -742,9 +742,11 @@ mod tests {
     #[test]
     fn a_selection_larger_than_the_caches_keeps_every_task_s_rows() {
         let (_dir, path) = database(300);
-        let mut db = Database::open(&path, FileState::of(&path).unwrap()).unwrap();
+        let budget = Budget::new(1 << 30);
+        let mut db = Database::open(&path, FileState::of(&path).unwrap(), &budget).unwrap();
         // Room for the rows of 100 of the 300 tasks.
-        db.history = Bounded::new(300);
+        let per_task = 3 * size_of::<HistoryRow>() + "TASK_100".len() + super::super::budget::ENTRY_OVERHEAD;
+        db.history.bounded(Share::fixed(100 * per_task));
         let statuses = ["IN_PROGRESS".to_owned()];
         let selection = Selection {
             project_id: "p",
@@ -765,7 +767,10 @@ mod tests {
                 snapshot.iter().all(|t| t.history.len() == 3),
                 "round {round}: every task read with its three rows"
             );
-            assert!(db.history.weight() <= 300, "and the cache back within its bound");
+            assert!(
+                db.history.weight() <= 100 * per_task,
+                "and the cache back within its bound"
+            );
             db.selections.clear();
         }
     }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::bounded::Bounded;
+use super::budget::{Budget, Share, Weigh};
 use crate::evidence::review_log::{ReviewLog, ReviewLogParser};
 use crate::evidence::worker_log::{LogRun, WorkerLogParser};
 use crate::evidence::WorkerLogRun;
@@ -16,10 +17,10 @@ use crate::io::logs::paths::{self, WorkerLogFile};
 use crate::io::logs::reader::LogProgress;
 use crate::time::Zone;
 
-/// Parsed logs kept at most (each weighs one).
-const LOGS_KEPT: usize = 8192;
-/// Folder listings kept at most.
-const LISTINGS_KEPT: usize = 2048;
+/// The log caches' shares of the tracker's budget, in percent.
+pub const WORKER_LOGS_SHARE: usize = 20;
+pub const REVIEW_LOGS_SHARE: usize = 5;
+pub const LISTINGS_SHARE: usize = 5;
 
 /// A LOGS folder's worker logs, by task, as listed when the folder was in `state`.
 struct Listing {
@@ -44,14 +45,26 @@ pub struct LogStore {
     bytes_read: u64,
 }
 
-impl Default for LogStore {
-    fn default() -> LogStore {
+impl LogStore {
+    /// A store whose caches hold their shares of `budget`.
+    pub fn new(budget: &Arc<Budget>) -> LogStore {
         LogStore {
-            worker: Bounded::new(LOGS_KEPT),
-            review: Bounded::new(LOGS_KEPT),
-            listings: Bounded::new(LISTINGS_KEPT),
+            worker: Bounded::new(Share::of(budget, WORKER_LOGS_SHARE)),
+            review: Bounded::new(Share::of(budget, REVIEW_LOGS_SHARE)),
+            listings: Bounded::new(Share::of(budget, LISTINGS_SHARE)),
             bytes_read: 0,
         }
+    }
+}
+
+impl Listing {
+    fn bytes(&self) -> usize {
+        std::mem::size_of::<Listing>()
+            + self
+                .by_task
+                .iter()
+                .map(|(task, files)| task.len() + files.iter().map(Weigh::bytes).sum::<usize>())
+                .sum::<usize>()
     }
 }
 
@@ -84,7 +97,8 @@ impl LogStore {
                     settled,
                     by_task,
                 });
-                self.listings.insert(key, Arc::clone(&listing), 1);
+                let weight = listing.bytes() + dir.as_os_str().len();
+                self.listings.insert(key, Arc::clone(&listing), weight);
                 listing
             }
         }
@@ -176,7 +190,7 @@ pub fn owner<'a>(index: usize, run: &'a LogRun, file: &'a WorkerLogFile) -> &'a 
     }
 }
 
-fn read<'a, P: crate::evidence::LineParser>(
+fn read<'a, P: crate::evidence::LineParser + Weigh>(
     cache: &'a mut Bounded<(PathBuf, Zone), LogProgress<P>>,
     bytes_read: &mut u64,
     path: &Path,
@@ -190,7 +204,11 @@ fn read<'a, P: crate::evidence::LineParser>(
         let previous = cache.get(&key);
         let (progress, bytes) = LogProgress::read(path, state, previous, fresh).ok()?;
         *bytes_read += bytes;
-        cache.insert(key.clone(), progress, 1);
+        // The parser twice (after the last whole line, and with a line still being
+        // written), the file's first bytes, the path.
+        let weight =
+            std::mem::size_of::<LogProgress<P>>() + 2 * progress.parser().bytes() + 256 + key.0.as_os_str().len();
+        cache.insert(key.clone(), progress, weight);
     }
     cache.get(&key)
 }
@@ -209,7 +227,7 @@ mod tests {
         let path = logs.join("worker_TASK_1_20261024_105149.log");
         let first = b"2026-10-24 10:51:49 [INFO] [assign_worker] start: mode=x\n";
         std::fs::write(&path, first).unwrap();
-        let mut store = LogStore::default();
+        let mut store = LogStore::new(&Budget::new(1 << 30));
         let zone = Zone::japan();
         let files = store.worker_logs(&logs, dir.path(), "TASK_1", zone);
         assert_eq!(files.len(), 1);
@@ -240,7 +258,7 @@ mod tests {
         let root = dir.path().canonicalize().unwrap();
         let logs = root.join("LOGS");
         std::fs::create_dir(&logs).unwrap();
-        let mut store = LogStore::default();
+        let mut store = LogStore::new(&Budget::new(1 << 30));
         let zone = Zone::japan();
         assert!(store.worker_logs(&logs, &root, "T", zone).is_empty());
         std::fs::write(logs.join("worker_T_20261024_105149.log"), "x").unwrap();

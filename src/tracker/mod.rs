@@ -5,7 +5,9 @@
 //! tests and the benchmark call these.
 
 mod bounded;
+mod budget;
 mod database;
+mod incremental;
 mod logs;
 pub mod watch;
 
@@ -14,7 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use std::mem::size_of;
+
 use self::bounded::Bounded;
+use self::budget::{Budget, Share, Weigh, BUDGET_RANGE, DEFAULT_BUDGET_BYTES};
 use self::database::{DataStamp, Database, TaskData};
 use self::logs::LogStore;
 use crate::decision::timeline::ReviewSpan;
@@ -39,8 +44,8 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_millis(5000);
 const MAX_ID_LEN: usize = 512;
 /// Longest `detail` recorded: a note, not a payload to store in the user's database.
 const MAX_DETAIL_LEN: usize = 16 * 1024;
-/// Decisions kept at most (one per task).
-const DECISIONS_KEPT: usize = 100_000;
+/// The decisions' share of the budget, in percent.
+const DECISIONS_SHARE: usize = 20;
 
 /// How a call reaches its data: the database and user-data paths it names
 /// (else the defaults of `environment`), and how long it waits for a writer.
@@ -103,6 +108,21 @@ struct Kept {
     decided: Option<(DecisionInputs, Arc<Decision>)>,
 }
 
+impl Weigh for Kept {
+    fn bytes(&self) -> usize {
+        let inputs = |i: &DecisionInputs| {
+            i.logs
+                .iter()
+                .map(|(p, _)| size_of::<(PathBuf, FileState)>() + budget::path(p))
+                .sum::<usize>()
+        };
+        size_of::<Kept>()
+            + size_of::<Instant>() * self.plan_from.1.len()
+            + self.plan.bytes()
+            + self.decided.as_ref().map_or(0, |(i, d)| inputs(i) + d.bytes())
+    }
+}
+
 /// The read-write connection to a database file (recording), and which file it is on.
 type Writer = (FileState, Arc<Mutex<rusqlite::Connection>>);
 /// A task of a database: (database path, project, task id).
@@ -111,6 +131,8 @@ type TaskKey = (PathBuf, String, String);
 /// Connections, the evidence read through them, parsed logs and decisions,
 /// shared by every call; safe to use from several threads.
 pub struct StepTracker {
+    /// The bytes every cache below may hold together.
+    budget: Arc<Budget>,
     databases: Mutex<HashMap<PathBuf, Arc<Mutex<Database>>>>,
     writers: Mutex<HashMap<PathBuf, Writer>>,
     logs: Mutex<LogStore>,
@@ -148,13 +170,35 @@ impl Default for StepTracker {
 
 impl StepTracker {
     pub fn new() -> StepTracker {
+        let budget = Budget::new(DEFAULT_BUDGET_BYTES);
         StepTracker {
+            logs: Mutex::new(LogStore::new(&budget)),
+            decisions: Mutex::new(Bounded::new(Share::of(&budget, DECISIONS_SHARE))),
+            budget,
             databases: Mutex::default(),
             writers: Mutex::default(),
-            logs: Mutex::default(),
-            decisions: Mutex::new(Bounded::new(DECISIONS_KEPT)),
             roots: Mutex::default(),
         }
+    }
+
+    /// Sets how many bytes the caches may hold together (`setCacheBudget`);
+    /// each cache keeps to its share from its next insert on.
+    pub fn set_cache_budget(&self, bytes: usize) -> Result<()> {
+        if !BUDGET_RANGE.contains(&bytes) {
+            return Err(Error::invalid_value(format!(
+                "the cache budget must be between {} and {} MB, got {} bytes",
+                BUDGET_RANGE.start() >> 20,
+                BUDGET_RANGE.end() >> 20,
+                bytes
+            )));
+        }
+        self.budget.set_limit(bytes);
+        Ok(())
+    }
+
+    /// Bytes the caches hold now, as they weigh their entries (tests, benchmark).
+    pub fn cache_bytes(&self) -> usize {
+        self.budget.held()
     }
 
     /// The database and user-data paths `source` resolves to.
@@ -229,6 +273,7 @@ impl StepTracker {
             task_ids: filter.task_ids.as_deref(),
             order_id: filter.order_id.as_deref(),
             statuses,
+            history: true,
         };
         let mut evaluated = self.evaluate(&selection, source, clock)?;
         let updated = |e: &Evaluated| e.task.updated_at.or(e.decision.last_updated);
@@ -251,9 +296,11 @@ impl StepTracker {
     ) -> Result<Vec<StepDurationStats>> {
         check_id("projectId", project_id)?;
         let location = self.locate(source)?;
+        // The tasks and their recorded runs; their history is not needed.
         let selection = Selection {
             project_id,
             order_id: filter.order_id.as_deref(),
+            history: false,
             ..Selection::default()
         };
         let snapshot = self.snapshot(&location, &selection, source, clock.zone)?;
@@ -496,7 +543,8 @@ impl StepTracker {
             plan: Arc::clone(&plan),
             decided: None,
         };
-        decisions.insert(key.clone(), kept, 1);
+        let weight = kept.bytes() + key.0.as_os_str().len() + key.1.len() + key.2.len();
+        decisions.insert(key.clone(), kept, weight);
         plan
     }
 
@@ -515,6 +563,8 @@ impl StepTracker {
         let decision = Arc::new(decide());
         if let Some(kept) = decisions.get_mut(&key) {
             kept.decided = Some((inputs, Arc::clone(&decision)));
+            let weight = kept.bytes() + key.0.as_os_str().len() + key.1.len() + key.2.len();
+            decisions.reweigh(&key, weight);
         }
         decision
     }
@@ -588,7 +638,7 @@ impl StepTracker {
                 return Ok(Arc::clone(current));
             }
         }
-        let database = Arc::new(Mutex::new(Database::open(path, state)?));
+        let database = Arc::new(Mutex::new(Database::open(path, state, &self.budget)?));
         databases.insert(path.to_path_buf(), Arc::clone(&database));
         Ok(database)
     }

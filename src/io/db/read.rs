@@ -98,13 +98,27 @@ pub struct RawEvent {
     recorded_at: Option<String>,
 }
 
-/// Which tasks of a project a read is about.
-#[derive(Clone, Copy, Debug, Default)]
+/// Which tasks of a project a read is about, and whether their history is read.
+#[derive(Clone, Copy, Debug)]
 pub struct Selection<'a> {
     pub project_id: &'a str,
     pub task_ids: Option<&'a [String]>,
     pub order_id: Option<&'a str>,
     pub statuses: Option<&'a [String]>,
+    /// Whether the tasks' `change_history` rows are read too (statistics need only the tasks).
+    pub history: bool,
+}
+
+impl Default for Selection<'_> {
+    fn default() -> Self {
+        Selection {
+            project_id: "",
+            task_ids: None,
+            order_id: None,
+            statuses: None,
+            history: true,
+        }
+    }
 }
 
 /// The selected task rows.
