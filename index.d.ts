@@ -301,6 +301,14 @@ export interface RecordOptions {
   busyTimeoutMs?: number
 }
 
+/**
+ * Sets how much memory the addon's caches may hold together, in megabytes
+ * (default 24; 1 to 4096). The caches keep parsed logs, history rows and
+ * decisions so that polls cost what changed; a smaller budget costs reads
+ * again, never a wrong answer. Takes effect from the next call.
+ */
+export declare function setCacheBudget(megabytes: number): void
+
 /** Options of `getStepDurationStats`. */
 export interface StatsOptions {
   /** Only runs of tasks of this ORDER. */

@@ -396,7 +396,7 @@ pub fn record_execution_step(
 // ------------------------------------------------------------------- memory
 
 /// Sets how much memory the addon's caches may hold together, in megabytes
-/// (default 32; 1 to 4096). The caches keep parsed logs, history rows and
+/// (default 8; 1 to 4096). The caches keep parsed logs, history rows and
 /// decisions so that polls cost what changed; a smaller budget costs reads
 /// again, never a wrong answer. Takes effect from the next call.
 #[napi(catch_unwind, ts_args_type = "megabytes: number")]

@@ -9,7 +9,7 @@ use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 
-use super::budget::{Share, ENTRY_OVERHEAD};
+use super::budget::Share;
 
 /// A map of at most its share of the budget, in bytes, least recently used out first.
 #[derive(Debug)]
@@ -34,6 +34,11 @@ impl<K, V> Drop for Bounded<K, V> {
 }
 
 impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
+    /// What an entry costs the map itself: its slot (key, value and
+    /// bookkeeping inline) and control byte, over a table kept between half
+    /// and seven eighths full.
+    const SLOT: usize = (std::mem::size_of::<(K, Entry<V>)>() + 1) * 3 / 2;
+
     pub fn new(share: Share) -> Bounded<K, V> {
         Bounded {
             entries: HashMap::new(),
@@ -93,11 +98,11 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
         self.entries.values().map(|e| &e.value)
     }
 
-    /// Holds `value` of `weight` bytes for `key`, unless it alone is heavier
+    /// Holds `value` of `weight` bytes (what it owns beyond its slot) for `key`, unless it alone is heavier
     /// than the whole cache (then it is not held at all, and `false` is returned).
     pub fn insert(&mut self, key: K, value: V, weight: usize) -> bool {
         self.remove(&key);
-        let weight = weight + ENTRY_OVERHEAD;
+        let weight = weight + Self::SLOT;
         let capacity = self.capacity();
         if weight > capacity {
             return false;
@@ -114,7 +119,7 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
     /// [`Bounded::trim`] is called.
     pub fn insert_over(&mut self, key: K, value: V, weight: usize) {
         self.remove(&key);
-        self.hold(key, value, weight + ENTRY_OVERHEAD);
+        self.hold(key, value, weight + Self::SLOT);
     }
 
     fn hold(&mut self, key: K, value: V, weight: usize) {
@@ -139,7 +144,7 @@ impl<K: Hash + Eq + Clone, V> Bounded<K, V> {
         Q: Hash + Eq + ?Sized,
     {
         self.clock += 1;
-        let weight = weight + ENTRY_OVERHEAD;
+        let weight = weight + Self::SLOT;
         if let Some(entry) = self.entries.get_mut(key) {
             self.weight = self.weight - entry.weight + weight;
             self.share.budget().refund(entry.weight);
@@ -213,7 +218,7 @@ mod tests {
     use super::*;
 
     /// What an entry of weight 10 weighs in the cache.
-    const UNIT: usize = 10 + ENTRY_OVERHEAD;
+    const UNIT: usize = 10 + Bounded::<i32, i32>::SLOT;
 
     #[test]
     fn the_least_recently_used_go_first_and_the_weight_stays_bounded() {
@@ -258,8 +263,8 @@ mod tests {
     #[test]
     fn caches_share_one_budget_which_can_change_while_they_run() {
         let budget = Budget::new(100 * UNIT);
-        let mut a = Bounded::new(Share::of(&budget, 60));
-        let mut b = Bounded::new(Share::of(&budget, 40));
+        let mut a: Bounded<i32, ()> = Bounded::new(Share::of(&budget, 60));
+        let mut b: Bounded<i32, ()> = Bounded::new(Share::of(&budget, 40));
         for i in 0..100 {
             a.insert(i, (), 10);
             b.insert(i, (), 10);

@@ -5,13 +5,14 @@
 //! change the budget while running (`setCacheBudget`).
 
 use std::mem::size_of;
-use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// The default budget: enough for the working set of a busy desktop (hundreds
-/// of running tasks with their history, logs and decisions) many times over.
-pub const DEFAULT_BUDGET_BYTES: usize = 32 << 20;
+/// The default budget: the working set of a busy desktop — hundreds of
+/// running tasks, each with its history, logs and decision (a few KB) — fits
+/// several times over; measured in the host, every cached byte costs about
+/// two of RSS (docs/measurements.md).
+pub const DEFAULT_BUDGET_BYTES: usize = 8 << 20;
 /// The smallest and largest budget accepted.
 pub const BUDGET_RANGE: std::ops::RangeInclusive<usize> = (1 << 20)..=(4 << 30);
 
@@ -83,29 +84,33 @@ impl Share {
     }
 }
 
-/// How many bytes a cached value holds: its own size and what it owns on the
-/// heap (shared text, `Arc<str>` of the interner, counts once elsewhere).
+/// How many bytes a cached value owns on the heap (its own inline size is
+/// its cache slot's, which the cache counts). A value behind an `Arc` counts
+/// the `Arc`'s allocation ([`shared`]); text shared through the interner
+/// counts nowhere.
 pub trait Weigh {
     fn bytes(&self) -> usize;
 }
 
-/// The heap bytes of a string.
-pub fn text(s: &str) -> usize {
-    s.len()
+/// The allocation of an `Arc<T>` holding `inner` heap bytes: its counts, `T`, and those.
+pub fn shared<T>(inner: usize) -> usize {
+    2 * size_of::<usize>() + size_of::<T>() + inner
 }
 
-/// The bytes of a vector's elements, by their size alone.
-pub fn slots<T>(v: &[T]) -> usize {
-    std::mem::size_of_val(v)
+/// The heap bytes of a string: its capacity.
+pub fn text(s: &String) -> usize {
+    s.capacity()
+}
+
+/// The heap bytes of a vector's buffer: its capacity.
+pub fn slots<T>(v: &Vec<T>) -> usize {
+    size_of::<T>() * v.capacity()
 }
 
 /// The heap bytes of an optional string.
 pub fn optional_text(s: &Option<String>) -> usize {
-    s.as_deref().map_or(0, text)
+    s.as_ref().map_or(0, text)
 }
-
-/// A map entry's bookkeeping (hash table slot, key copy, LRU stamp), roughly.
-pub const ENTRY_OVERHEAD: usize = 64;
 
 // ---- what the tracker's cached values weigh ---------------------------------
 
@@ -121,18 +126,16 @@ use crate::io::logs::paths::WorkerLogFile;
 
 impl Weigh for Run {
     fn bytes(&self) -> usize {
-        size_of::<Run>()
-            + match self.outcome() {
-                Outcome::Failed { message, .. } => text(message),
-                _ => 0,
-            }
+        match self.outcome() {
+            Outcome::Failed { message, .. } => text(message),
+            _ => 0,
+        }
     }
 }
 
 impl Weigh for TaskRow {
     fn bytes(&self) -> usize {
-        size_of::<TaskRow>()
-            + text(&self.id)
+        text(&self.id)
             + text(&self.project_id)
             + text(&self.status)
             + optional_text(&self.order_id)
@@ -143,24 +146,33 @@ impl Weigh for TaskRow {
 
 impl Weigh for OtherTask {
     fn bytes(&self) -> usize {
-        size_of::<OtherTask>() + text(&self.status) + optional_text(&self.assignee)
+        text(&self.status) + optional_text(&self.assignee)
     }
 }
 
-/// History rows: their size (text values are the interner's, shared).
-impl Weigh for [HistoryRow] {
+/// History rows: their slots, and text not shared through the interner.
+impl Weigh for Vec<HistoryRow> {
     fn bytes(&self) -> usize {
+        let own = |t: &Option<std::sync::Arc<str>>| {
+            t.as_ref()
+                .filter(|t| std::sync::Arc::strong_count(t) == 1)
+                .map_or(0, |t| 2 * size_of::<usize>() + t.len())
+        };
         slots(self)
+            + self
+                .iter()
+                .map(|r| own(&r.project_id) + own(&r.old_value) + own(&r.new_value) + own(&r.changed_by))
+                .sum::<usize>()
     }
 }
 
-impl Weigh for [RecordedEvent] {
+impl Weigh for Vec<RecordedEvent> {
     fn bytes(&self) -> usize {
         slots(self) + self.iter().map(|e| optional_text(&e.message)).sum::<usize>()
     }
 }
 
-impl Weigh for [RecordedRun] {
+impl Weigh for Vec<RecordedRun> {
     fn bytes(&self) -> usize {
         self.iter()
             .map(|r| size_of::<RecordedRun>() - size_of::<Run>() + r.run.bytes())
@@ -205,17 +217,53 @@ impl Weigh for ReviewLog {
 
 impl Weigh for ReviewLogParser {
     fn bytes(&self) -> usize {
-        size_of::<ReviewLogParser>() - size_of::<ReviewLog>() + self.log().bytes()
+        self.log().bytes()
     }
 }
 
 impl Weigh for WorkerLogFile {
     fn bytes(&self) -> usize {
-        size_of::<WorkerLogFile>() + path(&self.path) + text(&self.task_id)
+        path(&self.path) + text(&self.task_id)
     }
 }
 
-/// The heap bytes of a path.
-pub fn path(p: &Path) -> usize {
-    p.as_os_str().len()
+/// The heap bytes of a path: its capacity.
+pub fn path(p: &std::path::PathBuf) -> usize {
+    p.capacity()
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::alloc::{GlobalAlloc, Layout};
+    use std::cell::Cell;
+
+    thread_local! {
+        /// Bytes this thread holds of what it allocated.
+        static HELD: Cell<isize> = const { Cell::new(0) };
+    }
+
+    /// mimalloc, counting what each thread allocates and frees.
+    pub struct Counting;
+
+    // SAFETY: every call is passed on to mimalloc unchanged; the counting is a
+    // thread-local integer (its `with` cannot allocate).
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = HELD.try_with(|h| h.set(h.get() + layout.size() as isize));
+            unsafe { mimalloc::MiMalloc.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            let _ = HELD.try_with(|h| h.set(h.get() - layout.size() as isize));
+            unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let _ = HELD.try_with(|h| h.set(h.get() + new_size as isize - layout.size() as isize));
+            unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    /// Bytes this thread holds of what it allocated.
+    pub fn held() -> isize {
+        HELD.with(|h| h.get())
+    }
 }

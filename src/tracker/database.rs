@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime};
 use std::mem::size_of;
 
 use super::bounded::Bounded;
-use super::budget::{Budget, Share, Weigh};
+use super::budget::{optional_text, shared, slots, text, Budget, Share, Weigh};
 use super::incremental::{CatchUp, Incremental, Kept, Rows, Tallied};
 use crate::error::Result;
 use crate::evidence::history::HistoryRow;
@@ -72,6 +72,12 @@ pub struct DataStamp {
     recorded: (usize, i64),
 }
 
+/// What statistics read of a project: its tasks (id, order) and their recorded runs.
+pub struct StatisticsEvidence {
+    pub tasks: Vec<(String, Option<String>)>,
+    pub recorded: HashMap<String, Vec<RecordedRun>>,
+}
+
 /// The tasks of one selection, as one snapshot has them.
 pub type Snapshot = Arc<Vec<TaskData>>;
 
@@ -84,7 +90,7 @@ struct Events {
 
 impl Weigh for Events {
     fn bytes(&self) -> usize {
-        self.rows.rows.bytes() + self.runs.bytes()
+        self.rows.bytes() + shared::<Vec<RecordedRun>>(self.runs.bytes())
     }
 }
 
@@ -113,15 +119,24 @@ impl Kept<RecordedEvent> for Events {
 type TaskKey = (String, String);
 
 impl TaskData {
-    /// What a snapshot's entry holds: the task row and its others, and its
-    /// history and events (counted here too: the snapshot keeps them alive
-    /// after their own caches let them go).
+    /// What a snapshot's entry holds: its slot, the task row and its others,
+    /// and its history and events where no other cache holds them.
     fn bytes(&self) -> usize {
+        let alone = |count: usize, bytes: usize| if count == 1 { bytes } else { 0 };
         size_of::<TaskData>()
-            + self.task.bytes()
-            + self.others.iter().map(Weigh::bytes).sum::<usize>()
-            + self.history.bytes()
-            + self.recorded.bytes()
+            + shared::<TaskRow>(self.task.bytes())
+            + alone(
+                Arc::strong_count(&self.others),
+                shared::<Vec<OtherTask>>(slots(&self.others) + self.others.iter().map(Weigh::bytes).sum::<usize>()),
+            )
+            + alone(
+                Arc::strong_count(&self.history),
+                shared::<Vec<HistoryRow>>(self.history.bytes()),
+            )
+            + alone(
+                Arc::strong_count(&self.recorded),
+                shared::<Vec<RecordedRun>>(self.recorded.bytes()),
+            )
     }
 }
 
@@ -133,6 +148,13 @@ struct SelectionKey {
     order_id: Option<String>,
     statuses: Option<Vec<String>>,
     history: bool,
+}
+
+impl Weigh for SelectionKey {
+    fn bytes(&self) -> usize {
+        let ids = |v: &Option<Vec<String>>| v.as_ref().map_or(0, |v| slots(v) + v.iter().map(text).sum::<usize>());
+        text(&self.project_id) + ids(&self.task_ids) + optional_text(&self.order_id) + ids(&self.statuses)
+    }
 }
 
 impl SelectionKey {
@@ -269,17 +291,7 @@ impl Database {
         zone: Zone,
         busy_timeout: Duration,
     ) -> Result<Snapshot> {
-        if self.zone != Some(zone) {
-            // Times are parsed into instants by zone: read everything again in this one.
-            self.forget_all();
-            self.zone = Some(zone);
-        }
-        // Whole milliseconds: a timeout that moves by microseconds need not be set again.
-        let busy_timeout = Duration::from_millis(busy_timeout.as_millis() as u64);
-        if self.busy_timeout != Some(busy_timeout) {
-            connection::set_busy_timeout(&self.reader.conn, busy_timeout, &self.path)?;
-            self.busy_timeout = Some(busy_timeout);
-        }
+        self.prepare(zone, busy_timeout)?;
         let key = SelectionKey::of(selection);
         // The `-wal`'s state only matters to a read that can count as settled:
         // not while the database file moved within SETTLE (rollback-mode
@@ -300,9 +312,7 @@ impl Database {
         }
         let fetched = match self.fetch(selection, &key) {
             Err(e) if !self.reader.immutable && connection::needs_immutable(&e, &self.path) => {
-                self.reader = connection::open_immutable(&self.path)?;
-                self.busy_timeout = None;
-                self.forget_all();
+                self.reopen_immutable()?;
                 return self.read(selection, state, zone, busy_timeout);
             }
             other => other?,
@@ -329,9 +339,73 @@ impl Database {
             self.selections.clear();
         }
         let snapshot = self.apply(fetched, selection.project_id, zone);
-        let weight = snapshot.iter().map(TaskData::bytes).sum();
+        let weight = key.bytes() + shared::<Vec<TaskData>>(snapshot.iter().map(TaskData::bytes).sum());
         self.selections.insert(key, Arc::clone(&snapshot), weight);
         Ok(snapshot)
+    }
+
+    /// What statistics need of a project's (or an order's) tasks — their ids
+    /// and orders, and their recorded runs — in one read transaction, kept in
+    /// no cache (a whole project's tasks would crowd out the working set).
+    pub fn statistics(
+        &mut self,
+        project_id: &str,
+        order_id: Option<&str>,
+        zone: Zone,
+        busy_timeout: Duration,
+    ) -> Result<StatisticsEvidence> {
+        self.prepare(zone, busy_timeout)?;
+        let conn = &self.reader.conn;
+        let read = read::in_read_transaction(conn, &self.path, |conn| {
+            let schema = match Schema::probe(conn)? {
+                Ok(schema) => schema,
+                Err(e) => return Ok(Err(e)),
+            };
+            let tasks = read::task_orders(conn, &schema, project_id, order_id)?;
+            let events = read::project_events(conn, &schema, project_id)?;
+            Ok(Ok((tasks, events)))
+        });
+        let (tasks, raw_events) = match read {
+            Err(e) if !self.reader.immutable && connection::needs_immutable(&e, &self.path) => {
+                self.reopen_immutable()?;
+                return self.statistics(project_id, order_id, zone, busy_timeout);
+            }
+            other => other?,
+        };
+        let mut events: HashMap<String, Vec<RecordedEvent>> = HashMap::new();
+        for raw in raw_events {
+            let task = raw.task().1.to_owned();
+            events.entry(task).or_default().extend(raw.into_event(zone));
+        }
+        let recorded = events
+            .into_iter()
+            .map(|(task, events)| (task, split_runs(&events)))
+            .collect();
+        Ok(StatisticsEvidence { tasks, recorded })
+    }
+
+    /// Ready to read in `zone`, waiting for writers up to `busy_timeout`.
+    fn prepare(&mut self, zone: Zone, busy_timeout: Duration) -> Result<()> {
+        if self.zone != Some(zone) {
+            // Times are parsed into instants by zone: read everything again in this one.
+            self.forget_all();
+            self.zone = Some(zone);
+        }
+        // Whole milliseconds: a timeout that moves by microseconds need not be set again.
+        let busy_timeout = Duration::from_millis(busy_timeout.as_millis() as u64);
+        if self.busy_timeout != Some(busy_timeout) {
+            connection::set_busy_timeout(&self.reader.conn, busy_timeout, &self.path)?;
+            self.busy_timeout = Some(busy_timeout);
+        }
+        Ok(())
+    }
+
+    /// A WAL database in a folder nobody can write, without its `-wal`: read as it is.
+    fn reopen_immutable(&mut self) -> Result<()> {
+        self.reader = connection::open_immutable(&self.path)?;
+        self.busy_timeout = None;
+        self.forget_all();
+        Ok(())
     }
 
     /// One read transaction: the versions, then — unless nothing changed and
@@ -481,6 +555,26 @@ impl Database {
         self.events.clear();
         self.locks = Locks::default();
         self.selections.clear();
+    }
+
+    #[cfg(test)]
+    pub fn history_weight(&self) -> usize {
+        self.history.weight()
+    }
+
+    #[cfg(test)]
+    pub fn selections_weight(&self) -> usize {
+        self.selections.weight()
+    }
+
+    #[cfg(test)]
+    pub fn clear_selections(&mut self) {
+        self.selections.clear()
+    }
+
+    #[cfg(test)]
+    pub fn clear_history(&mut self) {
+        self.history.clear()
     }
 
     /// History rows held, over all tasks.
@@ -745,7 +839,7 @@ mod tests {
         let budget = Budget::new(1 << 30);
         let mut db = Database::open(&path, FileState::of(&path).unwrap(), &budget).unwrap();
         // Room for the rows of 100 of the 300 tasks.
-        let per_task = 3 * size_of::<HistoryRow>() + "TASK_100".len() + super::super::budget::ENTRY_OVERHEAD;
+        let per_task = 3 * size_of::<HistoryRow>() + 200;
         db.history.bounded(Share::fixed(100 * per_task));
         let statuses = ["IN_PROGRESS".to_owned()];
         let selection = Selection {

@@ -11,7 +11,7 @@ use std::hash::Hash;
 use std::sync::Arc;
 
 use super::bounded::Bounded;
-use super::budget::{Share, Weigh};
+use super::budget::{shared, Share, Weigh};
 
 /// One key's rows, and what the database said of them when read.
 #[derive(Clone, Debug)]
@@ -190,7 +190,7 @@ impl<K: Hash + Eq + Clone, V> Incremental<K, V> {
 /// Plain rows are kept as they are.
 impl<R: Clone> Kept<R> for Rows<R>
 where
-    [R]: Weigh,
+    Vec<R>: Weigh,
 {
     fn of(rows: Rows<R>) -> Self {
         rows
@@ -207,10 +207,10 @@ where
 
 impl<R> Weigh for Rows<R>
 where
-    [R]: Weigh,
+    Vec<R>: Weigh,
 {
     fn bytes(&self) -> usize {
-        self.rows.bytes()
+        shared::<Vec<R>>(self.rows.bytes())
     }
 }
 
@@ -219,9 +219,9 @@ mod tests {
     use super::super::budget::Share;
     use super::*;
 
-    impl Weigh for [u32] {
+    impl Weigh for Vec<u32> {
         fn bytes(&self) -> usize {
-            4 * self.len()
+            4 * self.capacity()
         }
     }
 

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use super::bounded::Bounded;
-use super::budget::{Budget, Share, Weigh};
+use super::budget::{shared, slots, Budget, Share, Weigh};
 use crate::evidence::review_log::{ReviewLog, ReviewLogParser};
 use crate::evidence::worker_log::{LogRun, WorkerLogParser};
 use crate::evidence::WorkerLogRun;
@@ -23,7 +23,7 @@ pub const REVIEW_LOGS_SHARE: usize = 5;
 pub const LISTINGS_SHARE: usize = 5;
 
 /// A LOGS folder's worker logs, by task, as listed when the folder was in `state`.
-struct Listing {
+pub(super) struct Listing {
     state: Option<FileState>,
     /// Whether the folder had been still for a while when listed: a folder
     /// changed within the same mtime tick as the listing may hide a new file.
@@ -39,9 +39,9 @@ pub struct ReadLog<T> {
 
 /// Parsed logs and folder listings, shared by every call.
 pub struct LogStore {
-    worker: Bounded<(PathBuf, Zone), LogProgress<WorkerLogParser>>,
+    pub(super) worker: Bounded<(PathBuf, Zone), LogProgress<WorkerLogParser>>,
     review: Bounded<(PathBuf, Zone), LogProgress<ReviewLogParser>>,
-    listings: Bounded<(PathBuf, Zone), Arc<Listing>>,
+    pub(super) listings: Bounded<(PathBuf, Zone), Arc<Listing>>,
     bytes_read: u64,
 }
 
@@ -59,12 +59,13 @@ impl LogStore {
 
 impl Listing {
     fn bytes(&self) -> usize {
-        std::mem::size_of::<Listing>()
-            + self
-                .by_task
-                .iter()
-                .map(|(task, files)| task.len() + files.iter().map(Weigh::bytes).sum::<usize>())
-                .sum::<usize>()
+        let table = self.by_task.capacity() * (std::mem::size_of::<(String, Vec<WorkerLogFile>)>() + 1);
+        let files = self
+            .by_task
+            .iter()
+            .map(|(task, files)| task.capacity() + slots(files) + files.iter().map(Weigh::bytes).sum::<usize>())
+            .sum::<usize>();
+        shared::<Listing>(table + files)
     }
 }
 

@@ -5,13 +5,13 @@
 //! tests and the benchmark call these.
 
 mod bounded;
-mod budget;
+pub(crate) mod budget;
 mod database;
 mod incremental;
 mod logs;
 pub mod watch;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -116,10 +116,12 @@ impl Weigh for Kept {
                 .map(|(p, _)| size_of::<(PathBuf, FileState)>() + budget::path(p))
                 .sum::<usize>()
         };
-        size_of::<Kept>()
-            + size_of::<Instant>() * self.plan_from.1.len()
-            + self.plan.bytes()
-            + self.decided.as_ref().map_or(0, |(i, d)| inputs(i) + d.bytes())
+        size_of::<Instant>() * self.plan_from.1.len()
+            + budget::shared::<Plan>(self.plan.bytes())
+            + self
+                .decided
+                .as_ref()
+                .map_or(0, |(i, d)| inputs(i) + budget::shared::<Decision>(d.bytes()))
     }
 }
 
@@ -296,30 +298,31 @@ impl StepTracker {
     ) -> Result<Vec<StepDurationStats>> {
         check_id("projectId", project_id)?;
         let location = self.locate(source)?;
-        // The tasks and their recorded runs; their history is not needed.
-        let selection = Selection {
-            project_id,
-            order_id: filter.order_id.as_deref(),
-            history: false,
-            ..Selection::default()
-        };
-        let snapshot = self.snapshot(&location, &selection, source, clock.zone)?;
         let zone = clock.zone;
+        let evidence = self.on_database(&location, source, |db, _, left| {
+            db.statistics(project_id, filter.order_id.as_deref(), zone, left)
+        })?;
         let since = |began: Option<Instant>| filter.since.is_none_or(|s| began.is_some_and(|b| b >= s));
         let mut samples = Vec::new();
         // Tasks without recorded runs read their runs from the logs, folder by folder.
-        let mut from_logs: HashMap<PathBuf, Vec<&TaskRow>> = HashMap::new();
-        for data in snapshot.iter() {
-            let task = &data.task;
-            if !data.recorded.is_empty() {
-                for run in data.recorded.iter().filter(|r| since(r.began_at)) {
-                    samples.extend(run_samples(&task.id, &run.run));
+        let mut from_logs: HashMap<PathBuf, Vec<&str>> = HashMap::new();
+        let root = self.canonical_root(&location.user_data_dir);
+        for (id, order) in &evidence.tasks {
+            match evidence.recorded.get(id) {
+                Some(runs) => {
+                    for run in runs.iter().filter(|r| since(r.began_at)) {
+                        samples.extend(run_samples(id, &run.run));
+                    }
                 }
-            } else if let Some(dir) = self
-                .canonical_root(&location.user_data_dir)
-                .and_then(|r| logs_dir(&r, task))
-            {
-                from_logs.entry(dir).or_default().push(task);
+                None => {
+                    let dir = root
+                        .as_deref()
+                        .zip(order.as_deref())
+                        .and_then(|(root, order)| paths::logs_dir(root, project_id, order));
+                    if let Some(dir) = dir {
+                        from_logs.entry(dir).or_default().push(id);
+                    }
+                }
             }
         }
         let Some(root) = self.canonical_root(&location.user_data_dir) else {
@@ -327,7 +330,7 @@ impl StepTracker {
         };
         let mut logs = lock(&self.logs);
         for (dir, tasks) in &from_logs {
-            let wanted: HashMap<&str, &TaskRow> = tasks.iter().map(|t| (t.id.as_str(), *t)).collect();
+            let wanted: HashSet<&str> = tasks.iter().copied().collect();
             for file in logs.folder_logs(dir, &root, zone) {
                 let Some(read) = logs.worker_log(&file, zone) else {
                     continue;
@@ -335,29 +338,25 @@ impl StepTracker {
                 for (i, run) in read.value.iter().enumerate() {
                     let owner = logs::owner(i, run, &file);
                     let began = if i == 0 { Some(file.launched_at) } else { run.began_at };
-                    if let Some(task) = wanted.get(owner).filter(|_| since(began)) {
-                        samples.extend(run_samples(&task.id, &run.run));
+                    if wanted.contains(owner) && since(began) {
+                        samples.extend(run_samples(owner, &run.run));
                     }
                 }
             }
         }
-        for data in snapshot.iter() {
-            let task = &data.task;
-            let Some(review) = review_log(&mut logs, &root, task, zone)
+        for (id, _) in &evidence.tasks {
+            let Some(review) = review_log(&mut logs, &root, id, zone)
                 .map(|r| r.value)
-                .filter(|r| r.is_for(&task.project_id, &task.id))
+                .filter(|r| r.is_for(project_id, id))
             else {
                 continue;
             };
-            if let Some(rework) = review
-                .rework
-                .as_ref()
-                .filter(|r| data.recorded.is_empty() && since(r.started_at))
-            {
-                samples.extend(run_samples(&task.id, &rework.run));
+            let recorded = evidence.recorded.contains_key(id);
+            if let Some(rework) = review.rework.as_ref().filter(|r| !recorded && since(r.started_at)) {
+                samples.extend(run_samples(id, &rework.run));
             }
             if since(review.started_at) {
-                samples.extend(review_sample(&task.id, ReviewSpan::of(&review)));
+                samples.extend(review_sample(id, ReviewSpan::of(&review)));
             }
         }
         Ok(summarize(&samples, presentation.locale))
@@ -499,7 +498,7 @@ impl StepTracker {
             }
             runs.sort_by_key(|r| r.launched_at);
             let review = match (&root, plan.review_log) {
-                (Some(root), true) => review_log(&mut logs, root, task, zone),
+                (Some(root), true) => review_log(&mut logs, root, &task.id, zone),
                 _ => None,
             };
             let inputs = DecisionInputs {
@@ -577,10 +576,23 @@ impl StepTracker {
         source: &Access,
         zone: Zone,
     ) -> Result<Arc<Vec<TaskData>>> {
+        self.on_database(location, source, |db, state, left| {
+            db.read(selection, state, zone, left)
+        })
+    }
+
+    /// Runs `work` on the connection to the database at `location`, given the
+    /// file's state now and the time left of the busy timeout. The connection
+    /// serves one call at a time; a call waits for it no longer than it would
+    /// wait for a writer (another call may be waiting for one).
+    fn on_database<T>(
+        &self,
+        location: &Location,
+        source: &Access,
+        work: impl Fn(&mut Database, FileState, Duration) -> Result<T>,
+    ) -> Result<T> {
         let path = &location.db_path;
         let state = database_state(path)?;
-        // The connection serves one call at a time; a call waits for it no longer
-        // than it would wait for a writer (another call may be waiting for one).
         let deadline = std::time::Instant::now() + source.busy_timeout;
         let busy = || {
             Error::new(
@@ -592,36 +604,19 @@ impl StepTracker {
             )
         };
         let current = lock(&self.databases).get(path).cloned();
-        let database = match current {
+        let mut database = match current {
             Some(database) => database,
             None => self.connect(path, state, None)?,
         };
-        let mut db = lock_before(&database, deadline).ok_or_else(busy)?;
-        if !db.serves(&state) {
+        let serves = lock_before(&database, deadline).ok_or_else(busy)?.serves(&state);
+        if !serves {
             // Another file at the path: a new connection (the old one closes; this
             // addon's descriptors park, see io::db::locking).
-            drop(db);
-            let replacement = self.connect(path, state, Some(&database))?;
-            return self
-                .read_on(&replacement, deadline, selection, state, zone)
-                .ok_or_else(busy)?;
+            database = self.connect(path, state, Some(&database))?;
         }
+        let mut db = lock_before(&database, deadline).ok_or_else(busy)?;
         let left = deadline.saturating_duration_since(std::time::Instant::now());
-        db.read(selection, state, zone, left)
-    }
-
-    /// Reads `selection` on `database`, waiting for it until `deadline`.
-    fn read_on(
-        &self,
-        database: &Mutex<Database>,
-        deadline: std::time::Instant,
-        selection: &Selection<'_>,
-        state: FileState,
-        zone: Zone,
-    ) -> Option<Result<Arc<Vec<TaskData>>>> {
-        let mut db = lock_before(database, deadline)?;
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        Some(db.read(selection, state, zone, left))
+        work(&mut db, state, left)
     }
 
     /// A connection to `path`, now `state`, in place of `stale` (or of none).
@@ -681,8 +676,8 @@ fn logs_dir(root: &Path, task: &TaskRow) -> Option<PathBuf> {
 }
 
 /// The task id's review log, if it is a file inside the review folder.
-fn review_log(logs: &mut LogStore, root: &Path, task: &TaskRow, zone: Zone) -> Option<logs::ReadLog<ReviewLog>> {
-    let path = paths::review_log(root, &task.id)?;
+fn review_log(logs: &mut LogStore, root: &Path, task_id: &str, zone: Zone) -> Option<logs::ReadLog<ReviewLog>> {
+    let path = paths::review_log(root, task_id)?;
     let meta = std::fs::symlink_metadata(&path).ok()?;
     let plain = |p: &Path| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_dir());
     let dir = paths::review_dir(root);
@@ -708,4 +703,91 @@ pub(crate) fn check_id(name: &str, id: &str) -> Result<()> {
         return Err(Error::invalid_value(format!("{name} must not contain NUL characters")));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod weight_tests {
+    use super::budget::tests::held;
+    use super::*;
+    use crate::sample::script::{Backend, Ending, Out, Pace, Script, Task};
+    use crate::time::Zone;
+
+    /// A folder with `n` tasks, each launched and run to DONE by the daemon, with their logs.
+    fn folder(n: usize) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        let backend = Backend::create(&root, true).unwrap();
+        let start = chrono::DateTime::parse_from_rfc3339("2026-10-24T01:00:00Z")
+            .unwrap()
+            .to_utc();
+        let mut script = Script::new(&root, Zone::japan(), start);
+        for i in 0..n {
+            let t = Task::new("p", "ORDER_1", &format!("TASK_{i:04}"), "Worker A");
+            script.add_task(&t, "QUEUED");
+            let log = script.daemon_launch(&t);
+            script.worker_run(&t, &Out::Log(log), &Ending::Completes, Pace::default());
+        }
+        backend.apply_all(script.writes()).unwrap();
+        (dir, backend.db_path)
+    }
+
+    #[test]
+    fn the_caches_weigh_what_they_really_hold() {
+        let (_dir, db) = folder(200);
+        let tracker = StepTracker::new();
+        let access = Access {
+            db_path: Some(db),
+            environment: Environment::default(),
+            ..Access::default()
+        };
+        let clock = Clock {
+            zone: Zone::japan(),
+            now: chrono::Utc::now(),
+        };
+        let verbose = Presentation {
+            verbose: true,
+            ..Presentation::default()
+        };
+        let before = held();
+        for i in 0..200 {
+            tracker
+                .task_step("p", &format!("TASK_{i:04}"), &access, verbose, &clock)
+                .unwrap();
+        }
+        let filter = BatchFilter {
+            statuses: Some(vec!["DONE".into()]),
+            ..BatchFilter::default()
+        };
+        tracker.tasks_steps("p", &filter, &access, verbose, &clock).unwrap();
+        let allocated = (held() - before) as f64;
+        let weighed = tracker.cache_bytes() as f64;
+        // What each cache holds: the bytes freed by dropping it, against its weight.
+        let mut report = Vec::new();
+        let mut measure = |name: &str, weight: usize, drop_it: &mut dyn FnMut()| {
+            let h = held();
+            drop_it();
+            report.push(format!("{name}: holds {} weighs {weight}", h - held()));
+        };
+        let w = lock(&tracker.decisions).weight();
+        measure("decisions", w, &mut || lock(&tracker.decisions).clear());
+        let (w1, w2) = {
+            let l = lock(&tracker.logs);
+            (l.worker.weight(), l.listings.weight())
+        };
+        measure("worker logs", w1, &mut || lock(&tracker.logs).worker.clear());
+        measure("listings", w2, &mut || lock(&tracker.logs).listings.clear());
+        let db = lock(&tracker.databases).values().next().cloned().unwrap();
+        let (h, sel) = {
+            let d = lock(&db);
+            (d.history_weight(), d.selections_weight())
+        };
+        measure("selections", sel, &mut || lock(&db).clear_selections());
+        measure("history", h, &mut || lock(&db).clear_history());
+        eprintln!("{}", report.join("\n"));
+        let ratio = allocated / weighed;
+        assert!(
+            (0.8..=1.25).contains(&ratio),
+            "the caches hold {allocated} bytes and weigh {weighed}: ratio {ratio:.2}"
+        );
+    }
 }

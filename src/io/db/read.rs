@@ -283,6 +283,31 @@ pub fn events_of(
     collect(stmt, raw_event)
 }
 
+/// The id and order of the tasks of `project` (of `order`, if given).
+pub fn task_orders(
+    conn: &Connection,
+    schema: &Schema,
+    project_id: &str,
+    order_id: Option<&str>,
+) -> rusqlite::Result<Vec<(String, Option<String>)>> {
+    let Some(sql) = schema.task_orders_query(order_id.is_some()) else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, &[(":project", &project_id), (":order", &order_id)])?;
+    collect(stmt, |row| Ok((text_or_empty(row, 0)?, text(row, 1)?)))
+}
+
+/// Every recorded event of `project_id`, in insertion order.
+pub fn project_events(conn: &Connection, schema: &Schema, project_id: &str) -> rusqlite::Result<Vec<RawEvent>> {
+    let Some(sql) = schema.project_events_query() else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    bind(&mut stmt, &[(":project", &project_id)])?;
+    collect(stmt, raw_event)
+}
+
 /// Recorded events (of every project) added after key `after`.
 pub fn events_after(conn: &Connection, schema: &Schema, after: i64) -> rusqlite::Result<Vec<RawEvent>> {
     let Some(sql) = schema.events_after_query() else {
@@ -350,13 +375,18 @@ pub fn json_array(values: &[String]) -> String {
 #[derive(Default)]
 pub struct Interner(HashSet<Arc<str>>);
 
+/// What the interner keeps: statuses, workers, projects, writers — short
+/// values that repeat; not paths or reasons, which mostly do not.
+const INTERNED_MAX_LEN: usize = 24;
+const INTERNED_MAX_COUNT: usize = 4096;
+
 impl Interner {
     pub fn get(&mut self, text: &str) -> Arc<str> {
         if let Some(shared) = self.0.get(text) {
             return Arc::clone(shared);
         }
         let shared: Arc<str> = Arc::from(text);
-        if self.0.len() < 100_000 {
+        if text.len() <= INTERNED_MAX_LEN && self.0.len() < INTERNED_MAX_COUNT {
             self.0.insert(Arc::clone(&shared));
         }
         shared

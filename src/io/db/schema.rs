@@ -70,6 +70,9 @@ struct Queries {
     project_locks: Option<String>,
     events_of: Option<String>,
     events_after: Option<String>,
+    /// By whether an order is named.
+    task_orders: [Option<String>; 2],
+    project_events: Option<String>,
 }
 
 /// Which tasks of a project to read.
@@ -159,6 +162,8 @@ impl Schema {
             project_locks: schema.build_project_locks_query(),
             events_of: schema.build_events_of_query(),
             events_after: schema.build_events_after_query(),
+            task_orders: [false, true].map(|order| schema.build_task_orders_query(order)),
+            project_events: schema.build_project_events_query(),
         });
         Ok(Ok(schema))
     }
@@ -211,6 +216,39 @@ impl Schema {
     /// Recorded events added after key `:after` (every project).
     pub fn events_after_query(&self) -> Option<&str> {
         self.queries.events_after.as_deref()
+    }
+
+    /// The id and order of every task of `:project` (of order `:order`, with
+    /// `order`): what statistics need of the tasks; `None` when the order
+    /// column is missing and an order is named.
+    pub fn task_orders_query(&self, order: bool) -> Option<&str> {
+        self.queries.task_orders[usize::from(order)].as_deref()
+    }
+
+    /// Every recorded event of `:project`, in insertion order.
+    pub fn project_events_query(&self) -> Option<&str> {
+        self.queries.project_events.as_deref()
+    }
+
+    fn build_task_orders_query(&self, order: bool) -> Option<String> {
+        let t = &self.tasks;
+        if order && !t.has("order_id") {
+            return None;
+        }
+        let filter = if order { " AND order_id = :order" } else { "" };
+        Some(format!(
+            "SELECT id, {} FROM tasks WHERE project_id = :project{filter}",
+            t.or_null("order_id")
+        ))
+    }
+
+    fn build_project_events_query(&self) -> Option<String> {
+        let e = self.step_events.as_ref()?;
+        Some(format!(
+            "{} WHERE project_id = :project ORDER BY {key}",
+            Schema::events_select(e),
+            key = e.key()
+        ))
     }
 
     fn build_tasks_query(&self, filter: TaskFilter) -> Option<String> {
