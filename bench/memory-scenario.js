@@ -1,0 +1,113 @@
+// The memory scenario of issue 21, in a process of its own that holds nothing
+// but the addon and the ids it asks about:
+//
+//   node --expose-gc bench/memory-scenario.js <plan.json>
+//
+// plan.json (written by bench/run.js): { dbPath, project, taskIds, orderIds,
+// sweeps, statuses, sampleEvery }. The process loads the addon and makes one
+// call (its RSS then, after a GC, is the baseline: "the addon loaded"), then
+//
+//   1. `sweeps` sweeps of getTaskExecutionStepSync over every task of the project,
+//   2. one getStepDurationStatsSync over the whole project,
+//   3. getMultipleTasksExecutionStepsSync(project, { orderId, statusFilter: every
+//      status }) for every order of the project,
+//
+// sampling RSS every `sampleEvery` calls and right before and after each big
+// call, and prints JSON on stdout: the baseline, each phase's time and RSS, the
+// peak (the highest sample, and the kernel's high-water mark, which also sees
+// between samples), the end after a GC, and every sample.
+'use strict'
+
+const fs = require('node:fs')
+
+const plan = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'))
+if (typeof global.gc !== 'function') throw new Error('run with --expose-gc')
+
+const MB = 2 ** 20
+const rssMb = () => process.memoryUsage.rss() / MB
+/** The kernel's high-water mark of this process's RSS (ru_maxrss, in KiB on Linux). */
+const maxRssMb = () => (process.resourceUsage().maxRSS * 1024) / MB
+const heapMb = () => process.memoryUsage().heapTotal / MB
+const now = () => process.hrtime.bigint()
+const secondsSince = (t) => Number(now() - t) / 1e9
+
+const addon = require('..')
+const { dbPath, project, taskIds, orderIds, sweeps, statuses, sampleEvery } = plan
+const opts = { dbPath }
+
+const first = addon.getTaskExecutionStepSync(project, taskIds[0], opts)
+if (first.error) throw new Error(`${project}/${taskIds[0]}: ${first.error}`)
+global.gc()
+const baseline = { rssMb: rssMb(), heapMb: heapMb(), maxRssMb: maxRssMb() }
+
+/** [calls so far, RSS in MB] */
+const samples = []
+let calls = 0
+let peak = { rssMb: baseline.rssMb, heapMb: baseline.heapMb, phase: 'the addon loaded', calls: 0 }
+let phase = null
+const sample = () => {
+  const rss = rssMb()
+  samples.push([calls, Math.round(rss * 10) / 10])
+  if (rss > peak.rssMb) peak = { rssMb: rss, heapMb: heapMb(), phase: phase.name, calls }
+}
+const phases = []
+function run(name, body) {
+  phase = { name, calls: 0 }
+  const before = calls
+  sample()
+  const started = now()
+  body()
+  phase.seconds = secondsSince(started)
+  phase.calls = calls - before
+  sample()
+  phase.rssMb = rssMb()
+  phase.heapMb = heapMb()
+  phases.push(phase)
+}
+const counted = (result) => {
+  calls++
+  if (calls % sampleEvery === 0) sample()
+  return result
+}
+
+for (let s = 1; s <= sweeps; s++) {
+  run(`sweep ${s}: single calls over all ${taskIds.length.toLocaleString('en')} tasks`, () => {
+    let notFound = 0
+    for (const id of taskIds) if (counted(addon.getTaskExecutionStepSync(project, id, opts)).error) notFound++
+    if (notFound) throw new Error(`${notFound} tasks not found`)
+  })
+}
+run('getStepDurationStats over the whole project', () => {
+  const stats = counted(addon.getStepDurationStatsSync(project, opts))
+  if (stats.length !== 7) throw new Error(`stats of ${stats.length} steps`)
+})
+run(`a batch per order, every status (${orderIds.length.toLocaleString('en')} orders)`, () => {
+  let tasks = 0
+  for (const orderId of orderIds) {
+    tasks += Object.keys(addon.getMultipleTasksExecutionStepsSync(project, { dbPath, orderId, statusFilter: statuses })).length
+    calls++
+    sample() // after every batch: each is a big call
+  }
+  phase.tasks = tasks
+})
+
+global.gc()
+phase = { name: 'the end, after a GC' }
+sample() // a GC may itself take memory: the end is a candidate for the peak too
+const end = { rssMb: rssMb(), heapMb: heapMb() }
+// The high-water mark counts only if it rose after the baseline (it also holds the start-up's).
+const kernelPeakMb = maxRssMb() > baseline.maxRssMb ? maxRssMb() : null
+const peakMb = Math.max(peak.rssMb, kernelPeakMb ?? 0)
+process.stdout.write(
+  JSON.stringify({
+    tasks: taskIds.length,
+    orders: orderIds.length,
+    sweeps,
+    baseline,
+    phases,
+    end,
+    peak: { ...peak, kernelMb: kernelPeakMb, mb: peakMb },
+    growth: { endMb: end.rssMb - baseline.rssMb, peakMb: peakMb - baseline.rssMb },
+    samples,
+  }) + '\n',
+)
