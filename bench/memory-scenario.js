@@ -3,14 +3,15 @@
 //
 //   node --expose-gc bench/memory-scenario.js <plan.json>
 //
-// plan.json (written by bench/run.js): { dbPath, project, taskIds, orderIds,
-// sweeps, statuses, sampleEvery }. The process loads the addon and makes one
-// call (its RSS then, after a GC, is the baseline: "the addon loaded"), then
+// plan.json (written by bench/run.js): { dbPath, projects: [{ project, taskIds,
+// orderIds }], sweeps, statuses, sampleEvery } — one project, or every project
+// of the database. The process loads the addon and makes one call (its RSS
+// then, after a GC, is the baseline: "the addon loaded"), then
 //
-//   1. `sweeps` sweeps of getTaskExecutionStepSync over every task of the project,
-//   2. one getStepDurationStatsSync over the whole project,
+//   1. `sweeps` sweeps of getTaskExecutionStepSync over every task of the projects,
+//   2. one getStepDurationStatsSync over each whole project,
 //   3. getMultipleTasksExecutionStepsSync(project, { orderId, statusFilter: every
-//      status }) for every order of the project,
+//      status }) for every order of the projects,
 //
 // sampling RSS every `sampleEvery` calls and right before and after each big
 // call, and prints JSON on stdout: the baseline, each phase's time and RSS, the
@@ -32,11 +33,14 @@ const now = () => process.hrtime.bigint()
 const secondsSince = (t) => Number(now() - t) / 1e9
 
 const addon = require('..')
-const { dbPath, project, taskIds, orderIds, sweeps, statuses, sampleEvery } = plan
+const { dbPath, projects, sweeps, statuses, sampleEvery } = plan
 const opts = { dbPath }
+const tasks = projects.flatMap(({ project, taskIds }) => taskIds.map((id) => [project, id]))
+const orders = projects.flatMap(({ project, orderIds }) => orderIds.map((id) => [project, id]))
+const count = (xs) => xs.length.toLocaleString('en')
 
-const first = addon.getTaskExecutionStepSync(project, taskIds[0], opts)
-if (first.error) throw new Error(`${project}/${taskIds[0]}: ${first.error}`)
+const first = addon.getTaskExecutionStepSync(...tasks[0], opts)
+if (first.error) throw new Error(`${tasks[0].join('/')}: ${first.error}`)
 global.gc()
 const baseline = { rssMb: rssMb(), heapMb: heapMb(), maxRssMb: maxRssMb() }
 
@@ -71,24 +75,27 @@ const counted = (result) => {
 }
 
 for (let s = 1; s <= sweeps; s++) {
-  run(`sweep ${s}: single calls over all ${taskIds.length.toLocaleString('en')} tasks`, () => {
+  run(`sweep ${s}: single calls over all ${count(tasks)} tasks`, () => {
     let notFound = 0
-    for (const id of taskIds) if (counted(addon.getTaskExecutionStepSync(project, id, opts)).error) notFound++
+    for (const [project, id] of tasks) if (counted(addon.getTaskExecutionStepSync(project, id, opts)).error) notFound++
     if (notFound) throw new Error(`${notFound} tasks not found`)
   })
 }
-run('getStepDurationStats over the whole project', () => {
-  const stats = counted(addon.getStepDurationStatsSync(project, opts))
-  if (stats.length !== 7) throw new Error(`stats of ${stats.length} steps`)
+run(projects.length === 1 ? 'getStepDurationStats over the whole project' : `getStepDurationStats over each whole project (${projects.length})`, () => {
+  for (const { project } of projects) {
+    const stats = counted(addon.getStepDurationStatsSync(project, opts))
+    if (stats.length !== 7) throw new Error(`stats of ${stats.length} steps`)
+    sample() // after every one: each is a big call
+  }
 })
-run(`a batch per order, every status (${orderIds.length.toLocaleString('en')} orders)`, () => {
-  let tasks = 0
-  for (const orderId of orderIds) {
-    tasks += Object.keys(addon.getMultipleTasksExecutionStepsSync(project, { dbPath, orderId, statusFilter: statuses })).length
+run(`a batch per order, every status (${count(orders)} orders)`, () => {
+  let answered = 0
+  for (const [project, orderId] of orders) {
+    answered += Object.keys(addon.getMultipleTasksExecutionStepsSync(project, { dbPath, orderId, statusFilter: statuses })).length
     calls++
     sample() // after every batch: each is a big call
   }
-  phase.tasks = tasks
+  if (answered !== tasks.length) throw new Error(`the order batches answered for ${answered} of ${tasks.length} tasks`)
 })
 
 global.gc()
@@ -100,8 +107,8 @@ const kernelPeakMb = maxRssMb() > baseline.maxRssMb ? maxRssMb() : null
 const peakMb = Math.max(peak.rssMb, kernelPeakMb ?? 0)
 process.stdout.write(
   JSON.stringify({
-    tasks: taskIds.length,
-    orders: orderIds.length,
+    tasks: tasks.length,
+    orders: orders.length,
     sweeps,
     baseline,
     phases,

@@ -156,38 +156,43 @@ function describeMismatch(m) {
 }
 
 function memorySection(results) {
-  const { calls, scenario: s } = results.memory
+  const { calls, scenarios } = results.memory
   const out = ['', '## Memory', '']
   if (calls) {
     const growth = `${mb(calls.beforeMb)} → ${mb(calls.afterMb)} (**${signedMb(calls.growthMb)}**, ${calls.seconds.toFixed(1)} s; peak ${mb(calls.peakRssMb)}, uncollected JS garbage included)`
     const what = `RSS over ${n(calls.calls)} sync calls about the running tasks, ${n(calls.tasks)}-task DB (${label(calls.mode)}), after a warm-up of 20,000, own process`
     out.push(table(['measure', 'result'], [[what, growth]]))
   }
-  if (!s) return out
+  if (!scenarios) return out
+  const any = Object.values(scenarios)[0]
   out.push('')
   out.push(
-    `**Issue 21's scenario** on the ${n(s.db.tasks)}-task database (${n(s.db.historyRows)} history rows), project \`${s.project}\`: ${n(s.projectTasks)} tasks, ` +
-      `${n(s.projectOrders)} orders. Each mode in a fresh process that holds only the addon and these ids (bench/memory-scenario.js): the addon loaded and one call made ` +
-      `(the baseline, after a GC); ${s.sweeps} sweeps of getTaskExecutionStepSync over every task of the project; one getStepDurationStatsSync over the whole project; ` +
-      'getMultipleTasksExecutionStepsSync for every order, in every status. RSS is sampled every ' +
-      `${n(results.config.sampleEvery)} calls and after every big call; the peak is the highest sample or the kernel's high-water mark, whichever is higher; the end is read after a GC.`,
+    `**Issue 21's scenario** on the ${n(any.db.tasks)}-task database (${n(any.db.historyRows)} history rows). For each journal mode and scope, a fresh process ` +
+      'that holds only the addon and the ids it asks about (bench/memory-scenario.js): the addon loaded and one call made (the baseline, after a GC); ' +
+      `${any.sweeps} sweeps of getTaskExecutionStepSync over every task; one getStepDurationStatsSync over each whole project; getMultipleTasksExecutionStepsSync ` +
+      `for every order, in every status. RSS is sampled every ${n(results.config.sampleEvery)} calls and after every big call; the peak is the highest sample or ` +
+      "the kernel's high-water mark, whichever is higher; the end is read after a GC.",
   )
-  out.push('')
-  const modes = MODES.filter((m) => s.modes[m.name])
-  const col = (f) => modes.map((m) => f(s.modes[m.name]))
-  const rows = [['the addon loaded, one call made (baseline)', ...col((x) => `${mb(x.baseline.rssMb)} (JS heap ${mb(x.baseline.heapMb)})`)]]
-  s.modes[modes[0].name].phases.forEach((p, i) => {
-    rows.push([`… ${p.name}`, ...col((x) => `${mb(x.phases[i].rssMb)}, ${x.phases[i].seconds.toFixed(1)} s`)])
-  })
-  rows.push(['the end, after a GC', ...col((x) => `${mb(x.end.rssMb)} (JS heap ${mb(x.end.heapMb)})`)])
-  rows.push(['**growth at the end**', ...col((x) => `**${signedMb(x.growth.endMb)}**`)])
-  rows.push([
-    'the peak (where; JS heap then)',
-    ...col((x) => `${mb(x.peak.mb)} (${x.peak.phase} — at call ${n(x.peak.calls)}; JS heap ${mb(x.peak.heapMb)})${x.peak.kernelMb != null && x.peak.kernelMb > x.peak.rssMb ? `; kernel high-water mark ${mb(x.peak.kernelMb)}` : ''}`),
-  ])
-  rows.push(['**growth at the peak**', ...col((x) => `**${signedMb(x.growth.peakMb)}**`)])
-  rows.push(['time', ...col((x) => `${x.seconds.toFixed(0)} s`)])
-  out.push(table(['', ...modes.map((m) => m.label)], rows))
+  for (const s of Object.values(scenarios)) {
+    out.push('')
+    const over = s.projects.length === 1 ? `project \`${s.projects[0]}\`` : `all ${s.projects.length} projects`
+    out.push(`Over ${over}: ${n(s.tasks)} tasks, ${n(s.orders)} orders.`, '')
+    const modes = MODES.filter((m) => s.modes[m.name])
+    const col = (f) => modes.map((m) => f(s.modes[m.name]))
+    const rows = [['the addon loaded, one call made (baseline)', ...col((x) => `${mb(x.baseline.rssMb)} (JS heap ${mb(x.baseline.heapMb)})`)]]
+    s.modes[modes[0].name].phases.forEach((p, i) => {
+      rows.push([`… ${p.name}`, ...col((x) => `${mb(x.phases[i].rssMb)}, ${x.phases[i].seconds.toFixed(1)} s`)])
+    })
+    rows.push(['the end, after a GC', ...col((x) => `${mb(x.end.rssMb)} (JS heap ${mb(x.end.heapMb)})`)])
+    rows.push(['**growth at the end**', ...col((x) => `**${signedMb(x.growth.endMb)}**`)])
+    const peak = (x) =>
+      `${mb(x.peak.mb)} (${x.peak.phase} — at call ${n(x.peak.calls)}; JS heap ${mb(x.peak.heapMb)})` +
+      (x.peak.kernelMb != null && x.peak.kernelMb > x.peak.rssMb ? `; kernel high-water mark ${mb(x.peak.kernelMb)}` : '')
+    rows.push(['the peak (where; JS heap then)', ...col(peak)])
+    rows.push(['**growth at the peak**', ...col((x) => `**${signedMb(x.growth.peakMb)}**`)])
+    rows.push(['time', ...col((x) => `${x.seconds.toFixed(x.seconds < 10 ? 1 : 0)} s`)])
+    out.push(table(['', ...modes.map((m) => m.label)], rows))
+  }
   return out
 }
 

@@ -48,8 +48,11 @@ test('a quick run renders every section; what a quick run cannot judge says why'
   }
   assert.match(text, /Baseline: none given/)
   assert.match(text, /\*\*Issue 21's scenario\*\* on the 2,000-task database/)
+  assert.match(text, /^Over project `ai_pm_manager`: 800 tasks, 40 orders\.$/m)
+  assert.match(text, /^Over all 4 projects: 2,000 tasks, 100 orders\.$/m)
   const rows = judge(load(QUICK), null)
-  assert.equal(verdict(rows, 'memory-scenario', 'WAL'), 'not judged: measured on the 2,000-task database with 3 sweeps')
+  assert.equal(verdict(rows, 'memory-project', 'WAL'), 'not judged: measured on the 2,000-task database with 3 sweeps')
+  assert.equal(verdict(rows, 'memory-database', 'rollback'), 'not judged: measured on the 2,000-task database with 3 sweeps')
   assert.equal(verdict(rows, 'rss-calls'), "not judged: fewer calls than the target's 1,000,000")
   assert.equal(verdict(rows, 'unchanged-single-versus-baseline', 'rollback'), 'not judged: no baseline given (--baseline)')
   assert.equal(verdict(rows, 'idle-cpu', 'WAL'), 'met')
@@ -95,18 +98,23 @@ test("the working set against a baseline: met within the allowance of the baseli
   assert.match(row.text, /^0\.80 of the baseline's lead; 10,000: 13\.5 µs, 3\.0× \(baseline 3\.7×\); 100,000: 19\.4 µs, 4\.5× \(baseline 5\.7×\)$/)
 })
 
-test('the memory target of issue 21: ≤ 64 MB of growth, peak included, judged on the 100,000-task database only', () => {
-  const withScenario = (tasks, peakMb, endMb) => {
+test('the memory targets of issue 21: ≤ 64 MB of growth, peak included, judged on the 100,000-task database only', () => {
+  const withScenarios = (tasks, peakMb, endMb) => {
     const r = load(BASELINE)
-    const quick = load(QUICK).memory.scenario
-    r.memory.scenario = { ...quick, db: { ...quick.db, tasks } }
-    for (const m of Object.values(r.memory.scenario.modes)) m.growth = { peakMb, endMb }
+    r.memory.scenarios = structuredClone(load(QUICK).memory.scenarios)
+    for (const s of Object.values(r.memory.scenarios)) {
+      s.db.tasks = tasks
+      for (const m of Object.values(s.modes)) m.growth = { peakMb, endMb }
+    }
     return judge(r, null)
   }
-  assert.equal(verdict(withScenario(100_000, 64, 30), 'memory-scenario', 'WAL'), 'met')
-  assert.equal(verdict(withScenario(100_000, 64.5, 30), 'memory-scenario', 'WAL'), '**missed**', 'the peak counts')
-  assert.equal(verdict(withScenario(100_000, 20, 70), 'memory-scenario', 'rollback'), '**missed**', 'so does the end')
-  assert.match(verdict(withScenario(10_000, 20, 20), 'memory-scenario', 'WAL'), /^not judged: measured on the 10,000-task database/)
+  for (const scope of ['project', 'database']) {
+    const id = `memory-${scope}`
+    assert.equal(verdict(withScenarios(100_000, 64, 30), id, 'WAL'), 'met')
+    assert.equal(verdict(withScenarios(100_000, 64.5, 30), id, 'WAL'), '**missed**', 'the peak counts')
+    assert.equal(verdict(withScenarios(100_000, 20, 70), id, 'rollback'), '**missed**', 'so does the end')
+    assert.match(verdict(withScenarios(10_000, 20, 20), id, 'WAL'), /^not judged: measured on the 10,000-task database/)
+  }
 })
 
 test('renderFile writes RESULTS…md beside results…json, with the baseline the run names', () => {

@@ -13,7 +13,8 @@
 //   very task asked for or to another one; agreement of every answer with the
 //   peer's, before and after the commits, and schema unchanged by the reads;
 // * memory: RSS over 1M sync calls, and the scenario of issue 21 on the
-//   100k-task database (bench/memory-scenario.js), each in a process of its own;
+//   100k-task database (bench/memory-scenario.js) over one project and over
+//   every project, each in a process of its own;
 // * watchers: change→callback latency of commits from another process, idle CPU.
 //
 // Options:
@@ -376,31 +377,46 @@ function measureCalls(sizeName, db) {
   return { size: sizeName, tasks: db.tasks, mode: mode.name, ...JSON.parse(out.trim()) }
 }
 
-/** The scenario of issue 21 (bench/memory-scenario.js) on a fresh copy in each mode. */
-function measureScenario(sizeName, db, raw) {
-  const modes = {}
-  raw.scenario = {}
-  let facts
-  for (const mode of MODES) {
-    const { root, dbPath } = workingCopy(db.dbPath, WORK_DIR, `memory-scenario-${mode.name}`, mode)
-    const taskIds = query(dbPath, 'SELECT id FROM tasks WHERE project_id = ? ORDER BY id', db.project).map((r) => r.id)
-    const orderIds = query(dbPath, 'SELECT id FROM orders WHERE project_id = ? ORDER BY id', db.project).map((r) => r.id)
-    const plan = path.join(root, 'plan.json')
-    fs.writeFileSync(plan, JSON.stringify({ dbPath, project: db.project, taskIds, orderIds, sweeps: CONFIG.sweeps, statuses: ALL_STATUSES, sampleEvery: CONFIG.sampleEvery }))
-    log(`memory: issue 21's scenario, ${mode.label}: ${CONFIG.sweeps} sweeps over ${n(taskIds.length)} tasks of ${db.project}, stats, ${n(orderIds.length)} order batches`)
-    const started = Date.now()
-    const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'memory-scenario.js'), plan], { encoding: 'utf8', maxBuffer: 1 << 26 })
-    const { samples, ...result } = JSON.parse(out.trim())
-    result.seconds = (Date.now() - started) / 1000
-    log(
-      `memory: ${mode.label}: baseline ${result.baseline.rssMb.toFixed(1)} MB; growth at the end ${result.growth.endMb.toFixed(1)} MB, ` +
-        `at the peak ${result.growth.peakMb.toFixed(1)} MB (${result.peak.phase}); ${result.seconds.toFixed(0)} s`,
-    )
-    modes[mode.name] = result
-    raw.scenario[mode.name] = samples
-    facts = { tasks: taskIds.length, orders: orderIds.length }
+/**
+ * The scenario of issue 21 (bench/memory-scenario.js) on a fresh copy in each
+ * mode, over one project (the one every timing asks about) and over every
+ * project of the database.
+ */
+function measureScenarios(sizeName, db, raw) {
+  const scenarios = {}
+  for (const scope of ['project', 'database']) {
+    const modes = {}
+    raw[scope] = {}
+    let plan
+    for (const mode of MODES) {
+      const { root, dbPath } = workingCopy(db.dbPath, WORK_DIR, `memory-${scope}-${mode.name}`, mode)
+      const projectIds = scope === 'project' ? [db.project] : query(dbPath, 'SELECT id FROM projects ORDER BY id').map((r) => r.id)
+      const projects = projectIds.map((project) => ({
+        project,
+        taskIds: query(dbPath, 'SELECT id FROM tasks WHERE project_id = ? ORDER BY id', project).map((r) => r.id),
+        orderIds: query(dbPath, 'SELECT id FROM orders WHERE project_id = ? ORDER BY id', project).map((r) => r.id),
+      }))
+      plan = { dbPath, projects, sweeps: CONFIG.sweeps, statuses: ALL_STATUSES, sampleEvery: CONFIG.sampleEvery }
+      const planPath = path.join(root, 'plan.json')
+      fs.writeFileSync(planPath, JSON.stringify(plan))
+      const tasks = projects.reduce((k, p) => k + p.taskIds.length, 0)
+      const orders = projects.reduce((k, p) => k + p.orderIds.length, 0)
+      log(`memory: issue 21's scenario over ${scope === 'project' ? db.project : 'every project'}, ${mode.label}: ${CONFIG.sweeps} sweeps over ${n(tasks)} tasks, stats, ${n(orders)} order batches`)
+      const started = Date.now()
+      const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'memory-scenario.js'), planPath], { encoding: 'utf8', maxBuffer: 1 << 26 })
+      const { samples, ...result } = JSON.parse(out.trim())
+      result.seconds = (Date.now() - started) / 1000
+      log(
+        `memory: ${mode.label}: baseline ${result.baseline.rssMb.toFixed(1)} MB; growth at the end ${result.growth.endMb.toFixed(1)} MB, ` +
+          `at the peak ${result.growth.peakMb.toFixed(1)} MB (${result.peak.phase}); ${result.seconds.toFixed(0)} s`,
+      )
+      modes[mode.name] = result
+      raw[scope][mode.name] = samples
+    }
+    const { tasks, orders } = modes[MODES[0].name]
+    scenarios[scope] = { scope, size: sizeName, db: dbFacts(db), projects: plan.projects.map((p) => p.project), tasks, orders, sweeps: CONFIG.sweeps, modes }
   }
-  return { size: sizeName, db: dbFacts(db), project: db.project, projectTasks: facts.tasks, projectOrders: facts.orders, sweeps: CONFIG.sweeps, modes }
+  return scenarios
 }
 
 // ---------------------------------------------------------------- watchers
@@ -540,7 +556,7 @@ async function main() {
   }
   if (ONLY.includes('memory')) {
     raw.memory = {}
-    results.memory = { calls: measureCalls(smallestName, smallest), scenario: measureScenario(largestName, largest, raw.memory) }
+    results.memory = { calls: measureCalls(smallestName, smallest), scenarios: measureScenarios(largestName, largest, raw.memory) }
   }
   if (ONLY.includes('watch')) {
     raw.watch = {}

@@ -41,6 +41,11 @@ const STATES = {
   afterCommit: 'after a commit',
 }
 const VARIANTS = ['same', 'other']
+/** Over what the memory scenario of issue 21 runs. */
+const SCOPES = {
+  project: 'one project',
+  database: 'every project',
+}
 
 /** Why a timing target cannot be judged on these results, or null. */
 function timingsMissing(results) {
@@ -142,18 +147,20 @@ const TARGETS = [
       return { value: m.growthMb, text }
     },
   },
-  {
-    id: 'memory-scenario',
+  ...['project', 'database'].map((scope) => ({
+    id: `memory-${scope}`,
     from: 'issue 21',
-    what: 'RSS growth over the addon loaded ≤ 64 MB, peak included, on the 100,000-task database',
+    what: `RSS growth over the addon loaded ≤ 64 MB, peak included, on the 100,000-task database: ${SCOPES[scope]}`,
+    group: { name: "issue 21's memory scenario: RSS growth over the addon loaded ≤ 64 MB, peak included", member: SCOPES[scope] },
     means:
-      "Issue 21's scenario, in a process of its own per mode: the addon loaded and one call made (the baseline), then three sweeps of single calls over " +
-      "every task of the project, a whole-project getStepDurationStats and a batch per order in every status. The larger of the growth at the peak " +
-      '(sampled every 1,000 calls and after every big call, and the kernel\'s high-water mark) and at the end (after a GC). JavaScript garbage the calls leave counts: it is part of the process.',
+      'On the 100,000-task database, in a process of its own per mode and scope: the addon loaded and one call made (the baseline), then three sweeps of ' +
+      'single calls over every task, a whole-project getStepDurationStats and a batch per order in every status — over the project every timing asks about ' +
+      "(40,000 tasks), and over all four projects (100,000 tasks; the issue's ≈630 MB was measured so). The larger of the growth at the peak (sampled every " +
+      "1,000 calls and after every big call, and the kernel's high-water mark) and at the end (after a GC); the JavaScript garbage the calls leave counts, as it is part of the process.",
     limit: { max: 64, unit: 'MB' },
     perMode: true,
     figure(results, mode) {
-      const s = results.memory?.scenario
+      const s = results.memory?.scenarios?.[scope]
       if (!s) return { notJudged: 'memory was not measured in this run (--only)' }
       const m = s.modes[mode]
       const value = Math.max(m.growth.peakMb, m.growth.endMb)
@@ -161,7 +168,7 @@ const TARGETS = [
       if (s.db.tasks !== 100_000 || s.sweeps !== 3) return { notJudged: `measured on the ${n(s.db.tasks)}-task database with ${s.sweeps} sweeps`, text }
       return { value, text }
     },
-  },
+  })),
   {
     id: 'callback-latency',
     what: 'change→callback ≤ the interval + 50 ms, every commit',
@@ -229,4 +236,4 @@ function limitText({ min, max, unit }) {
 /** Whether a figure meets a limit. */
 const meets = (limit, value) => (limit.min != null ? value >= limit.min : value <= limit.max)
 
-module.exports = { TARGETS, MODES, OPERATIONS, STATES, ALLOWANCE, limitText, meets, ratioOf }
+module.exports = { TARGETS, MODES, OPERATIONS, STATES, SCOPES, ALLOWANCE, limitText, meets, ratioOf }
