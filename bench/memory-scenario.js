@@ -15,8 +15,8 @@
 //
 // sampling RSS every `sampleEvery` calls and right before and after each big
 // call, and prints JSON on stdout: the baseline, each phase's time and RSS, the
-// peak (the highest sample, and the kernel's high-water mark, which also sees
-// between samples), the end after a GC, and every sample.
+// peak (the highest sample, and the kernel's high-water mark since the
+// baseline, which also sees between samples), the end after a GC, and every sample.
 'use strict'
 
 const fs = require('node:fs')
@@ -26,8 +26,32 @@ if (typeof global.gc !== 'function') throw new Error('run with --expose-gc')
 
 const MB = 2 ** 20
 const rssMb = () => process.memoryUsage.rss() / MB
-/** The kernel's high-water mark of this process's RSS (ru_maxrss, in KiB on Linux). */
-const maxRssMb = () => (process.resourceUsage().maxRSS * 1024) / MB
+
+/**
+ * The kernel's high-water mark of this process's RSS since the baseline: Linux's
+ * VmHWM, reset to the current RSS at the baseline through /proc/self/clear_refs.
+ * Not ru_maxrss (process.resourceUsage().maxRSS): a child starts with its
+ * parent's, and the benchmark's own process is hundreds of MB by then.
+ */
+const highWater = {
+  /** Whether the mark could be reset to now (else it is not used). */
+  reset() {
+    try {
+      fs.writeFileSync('/proc/self/clear_refs', '5')
+      return this.readMb() !== null
+    } catch {
+      return false
+    }
+  },
+  readMb() {
+    try {
+      const m = /^VmHWM:\s+(\d+) kB$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))
+      return m ? Number(m[1]) / 1024 : null
+    } catch {
+      return null
+    }
+  },
+}
 const heapMb = () => process.memoryUsage().heapTotal / MB
 const now = () => process.hrtime.bigint()
 const secondsSince = (t) => Number(now() - t) / 1e9
@@ -42,7 +66,8 @@ const count = (xs) => xs.length.toLocaleString('en')
 const first = addon.getTaskExecutionStepSync(...tasks[0], opts)
 if (first.error) throw new Error(`${tasks[0].join('/')}: ${first.error}`)
 global.gc()
-const baseline = { rssMb: rssMb(), heapMb: heapMb(), maxRssMb: maxRssMb() }
+const baseline = { rssMb: rssMb(), heapMb: heapMb() }
+const highWaterKept = highWater.reset()
 
 /** [calls so far, RSS in MB] */
 const samples = []
@@ -102,9 +127,10 @@ global.gc()
 phase = { name: 'the end, after a GC' }
 sample() // a GC may itself take memory: the end is a candidate for the peak too
 const end = { rssMb: rssMb(), heapMb: heapMb() }
-// The high-water mark counts only if it rose after the baseline (it also holds the start-up's).
-const kernelPeakMb = maxRssMb() > baseline.maxRssMb ? maxRssMb() : null
+const kernelPeakMb = highWaterKept ? highWater.readMb() : null
 const peakMb = Math.max(peak.rssMb, kernelPeakMb ?? 0)
+/** Where the peak was: the phase of the highest sample, unless the kernel saw higher between samples. */
+const where = kernelPeakMb > peak.rssMb ? "the kernel's high-water mark, between samples" : peak.phase
 process.stdout.write(
   JSON.stringify({
     tasks: tasks.length,
@@ -113,7 +139,7 @@ process.stdout.write(
     baseline,
     phases,
     end,
-    peak: { ...peak, kernelMb: kernelPeakMb, mb: peakMb },
+    peak: { ...peak, kernelMb: kernelPeakMb, mb: peakMb, where },
     growth: { endMb: end.rssMb - baseline.rssMb, peakMb: peakMb - baseline.rssMb },
     samples,
   }) + '\n',

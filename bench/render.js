@@ -159,7 +159,8 @@ function memorySection(results) {
   const { calls, scenarios } = results.memory
   const out = ['', '## Memory', '']
   if (calls) {
-    const growth = `${mb(calls.beforeMb)} → ${mb(calls.afterMb)} (**${signedMb(calls.growthMb)}**, ${calls.seconds.toFixed(1)} s; peak ${mb(calls.peakRssMb)}, uncollected JS garbage included)`
+    const peak = calls.peakRssMb != null ? `; the process's peak ${mb(calls.peakRssMb)}, warm-up and uncollected JS garbage included` : ''
+    const growth = `${mb(calls.beforeMb)} → ${mb(calls.afterMb)} (**${signedMb(calls.growthMb)}**, ${calls.seconds.toFixed(1)} s${peak})`
     const what = `RSS over ${n(calls.calls)} sync calls about the running tasks, ${n(calls.tasks)}-task DB (${label(calls.mode)}), after a warm-up of 20,000, own process`
     out.push(table(['measure', 'result'], [[what, growth]]))
   }
@@ -185,9 +186,11 @@ function memorySection(results) {
     })
     rows.push(['the end, after a GC', ...col((x) => `${mb(x.end.rssMb)} (JS heap ${mb(x.end.heapMb)})`)])
     rows.push(['**growth at the end**', ...col((x) => `**${signedMb(x.growth.endMb)}**`)])
+    const sampled = (x) => `${x.peak.phase} — at call ${n(x.peak.calls)}; JS heap ${mb(x.peak.heapMb)}`
     const peak = (x) =>
-      `${mb(x.peak.mb)} (${x.peak.phase} — at call ${n(x.peak.calls)}; JS heap ${mb(x.peak.heapMb)})` +
-      (x.peak.kernelMb != null && x.peak.kernelMb > x.peak.rssMb ? `; kernel high-water mark ${mb(x.peak.kernelMb)}` : '')
+      x.peak.kernelMb > x.peak.rssMb
+        ? `${mb(x.peak.mb)}: the kernel's high-water mark, between samples (the highest sample ${mb(x.peak.rssMb)}: ${sampled(x)})`
+        : `${mb(x.peak.mb)} (${sampled(x)})`
     rows.push(['the peak (where; JS heap then)', ...col(peak)])
     rows.push(['**growth at the peak**', ...col((x) => `**${signedMb(x.growth.peakMb)}**`)])
     rows.push(['time', ...col((x) => `${x.seconds.toFixed(x.seconds < 10 ? 1 : 0)} s`)])

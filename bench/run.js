@@ -408,7 +408,7 @@ function measureScenarios(sizeName, db, raw) {
       result.seconds = (Date.now() - started) / 1000
       log(
         `memory: ${mode.label}: baseline ${result.baseline.rssMb.toFixed(1)} MB; growth at the end ${result.growth.endMb.toFixed(1)} MB, ` +
-          `at the peak ${result.growth.peakMb.toFixed(1)} MB (${result.peak.phase}); ${result.seconds.toFixed(0)} s`,
+          `at the peak ${result.growth.peakMb.toFixed(1)} MB (${result.peak.where}); ${result.seconds.toFixed(0)} s`,
       )
       modes[mode.name] = result
       raw[scope][mode.name] = samples

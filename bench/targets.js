@@ -164,7 +164,7 @@ const TARGETS = [
       if (!s) return { notJudged: 'memory was not measured in this run (--only)' }
       const m = s.modes[mode]
       const value = Math.max(m.growth.peakMb, m.growth.endMb)
-      const text = `${signedMb(m.growth.peakMb)} at the peak (${m.peak.phase}), ${signedMb(m.growth.endMb)} at the end; baseline ${m.baseline.rssMb.toFixed(1)} MB`
+      const text = `${signedMb(m.growth.peakMb)} at the peak (${m.peak.where}), ${signedMb(m.growth.endMb)} at the end; baseline ${m.baseline.rssMb.toFixed(1)} MB`
       if (s.db.tasks !== 100_000 || s.sweeps !== 3) return { notJudged: `measured on the ${n(s.db.tasks)}-task database with ${s.sweeps} sweeps`, text }
       return { value, text }
     },
