@@ -91,6 +91,8 @@ function run(name, body) {
   sample()
   phase.rssMb = rssMb()
   phase.heapMb = heapMb()
+  // The high-water mark only rises: the phase in which it reached its height is where the peak was.
+  phase.highWaterMb = highWaterKept ? highWater.readMb() : null
   phases.push(phase)
 }
 const counted = (result) => {
@@ -130,7 +132,8 @@ const end = { rssMb: rssMb(), heapMb: heapMb() }
 const kernelPeakMb = highWaterKept ? highWater.readMb() : null
 const peakMb = Math.max(peak.rssMb, kernelPeakMb ?? 0)
 /** Where the peak was: the phase of the highest sample, unless the kernel saw higher between samples. */
-const where = kernelPeakMb > peak.rssMb ? "the kernel's high-water mark, between samples" : peak.phase
+const kernelPhase = phases.find((p) => p.highWaterMb >= kernelPeakMb)?.name ?? 'the final GC'
+const where = kernelPeakMb > peak.rssMb ? `between samples, during ${kernelPhase}` : peak.phase
 process.stdout.write(
   JSON.stringify({
     tasks: tasks.length,

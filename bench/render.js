@@ -182,14 +182,15 @@ function memorySection(results) {
     const col = (f) => modes.map((m) => f(s.modes[m.name]))
     const rows = [['the addon loaded, one call made (baseline)', ...col((x) => `${mb(x.baseline.rssMb)} (JS heap ${mb(x.baseline.heapMb)})`)]]
     s.modes[modes[0].name].phases.forEach((p, i) => {
-      rows.push([`… ${p.name}`, ...col((x) => `${mb(x.phases[i].rssMb)}, ${x.phases[i].seconds.toFixed(1)} s`)])
+      const highWater = (q) => (q.highWaterMb != null ? ` (high-water mark ${mb(q.highWaterMb)})` : '')
+      rows.push([`… ${p.name}`, ...col((x) => `${mb(x.phases[i].rssMb)}${highWater(x.phases[i])}, ${x.phases[i].seconds.toFixed(1)} s`)])
     })
     rows.push(['the end, after a GC', ...col((x) => `${mb(x.end.rssMb)} (JS heap ${mb(x.end.heapMb)})`)])
     rows.push(['**growth at the end**', ...col((x) => `**${signedMb(x.growth.endMb)}**`)])
     const sampled = (x) => `${x.peak.phase} — at call ${n(x.peak.calls)}; JS heap ${mb(x.peak.heapMb)}`
     const peak = (x) =>
       x.peak.kernelMb > x.peak.rssMb
-        ? `${mb(x.peak.mb)}: the kernel's high-water mark, between samples (the highest sample ${mb(x.peak.rssMb)}: ${sampled(x)})`
+        ? `${mb(x.peak.mb)}: the kernel's high-water mark, ${x.peak.where} (the highest sample ${mb(x.peak.rssMb)}: ${sampled(x)})`
         : `${mb(x.peak.mb)} (${sampled(x)})`
     rows.push(['the peak (where; JS heap then)', ...col(peak)])
     rows.push(['**growth at the peak**', ...col((x) => `**${signedMb(x.growth.peakMb)}**`)])
