@@ -514,11 +514,12 @@ function machine() {
   }
 }
 
-/** The commit measured, and whether the work tree had changes beside it. */
+/** The commit measured, and whether the work tree had changes beside it (not counting Markdown and results files, which measure nothing). */
 function revision() {
   try {
     const git = (...a) => execFileSync('git', ['-C', REPO, ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
-    return { commit: git('rev-parse', '--short=12', 'HEAD'), dirty: git('status', '--porcelain', '--untracked-files=no') !== '' }
+    const changed = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)*.md', ':(exclude)bench/results*.json')
+    return { commit: git('rev-parse', '--short=12', 'HEAD'), dirty: changed !== '' }
   } catch {
     return { commit: null, dirty: null }
   }
