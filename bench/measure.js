@@ -42,7 +42,8 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length
 
 /**
  * Two sides timed in alternating rounds (A B, B A, A B, …) so that a change in the
- * machine's load hits both alike; the median round of each, µs per call.
+ * machine's load hits both alike: [median round of A, of B, A's rounds, B's rounds],
+ * µs per call.
  */
 async function compare(a, b, { minMs = 1000, rounds = 6 } = {}) {
   const chunk = { minMs: Math.max(50, minMs / rounds) }
@@ -58,7 +59,7 @@ async function compare(a, b, { minMs = 1000, rounds = 6 } = {}) {
       as.push(await a(chunk))
     }
   }
-  return [median(as), median(bs)]
+  return [median(as), median(bs), as, bs]
 }
 
 function percentile(sorted, p) {

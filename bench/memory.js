@@ -15,6 +15,15 @@ const seconds = Number(process.hrtime.bigint() - started) / 1e9
 global.gc?.()
 const after = process.memoryUsage().rss
 const mb = (b) => b / 2 ** 20
+/** This process's own peak RSS (Linux's VmHWM; not ru_maxrss, which a child starts with its parent's), MB. */
+function peakRssMb() {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))
+    return m ? Number(m[1]) / 1024 : null
+  } catch {
+    return null
+  }
+}
 process.stdout.write(
-  JSON.stringify({ calls: Number(calls), beforeMb: mb(before), afterMb: mb(after), growthMb: mb(after - before), seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }) + '\n',
+  JSON.stringify({ calls: Number(calls), beforeMb: mb(before), afterMb: mb(after), growthMb: mb(after - before), seconds, peakRssMb: peakRssMb() }) + '\n',
 )

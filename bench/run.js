@@ -1,22 +1,33 @@
-// `npm run bench [-- --quick]`: the addon against an honest better-sqlite3
-// implementation of the same rules (bench/peer/history-peer.js), side by side
-// on a WAL database (the mode the app keeps) and a rollback-journal one
-// (journal_mode=DELETE), for the 10k- and 100k-task databases:
+// `npm run bench [-- options]`: measures the addon and writes what it measured
+// as JSON; bench/render.js turns that JSON into the report and judges it
+// against the targets of bench/targets.js (and a previous run, if given).
 //
-// * after a commit: before every timed call the app's own connection (a
-//   better-sqlite3 read-write connection in this process, as in the app)
-//   commits one transaction — a change_history row for a running task and that
-//   task's updated_at — either to the very task asked for or to another running
-//   task; addon and peer then answer from the same snapshot;
-// * unchanged database (polling), with many async calls in flight;
-// * agreement: the addon's answer equals the peer's on every task, before and
-//   after the commits, and on every answer timed after a commit;
-// * RSS over 1M calls and on the 100k database, the addon's cache bounds,
-//   change→callback latency of a watcher and idle CPU of 1 and 20 watchers.
+// What is measured, per journal mode — a WAL database (the mode the app keeps)
+// and a rollback-journal one (journal_mode=DELETE), side by side — against an
+// honest better-sqlite3 implementation of the same rules (bench/peer/):
 //
-// Writes bench/RESULTS.md, and the raw figures as JSON in bench/.data/.
-// `--quick`: a smoke run on the 2k-task database (bench/.data/RESULTS-quick.md);
-// `--sizes=small` or `--sizes=large`: only those (bench/.data/RESULTS-<sizes>.md).
+// * timings, for the 10k- and 100k-task databases: single calls, batches of the
+//   running tasks, batches of one order and watcher ticks, on an unchanged
+//   database and right after a commit of the app's own connection (a
+//   better-sqlite3 read-write connection in this process, as in the app) to the
+//   very task asked for or to another one; agreement of every answer with the
+//   peer's, before and after the commits, and schema unchanged by the reads;
+// * memory: RSS over 1M sync calls, and the scenario of issue 21 on the
+//   100k-task database (bench/memory-scenario.js) over one project and over
+//   every project, each in a process of its own;
+// * watchers: change→callback latency of commits from another process, idle CPU.
+//
+// Options:
+//   --quick              a smoke run on the 2k-task database
+//   --sizes=small,large  only these sizes of bench/generate.js
+//   --only=timings,memory,watch
+//                        only these parts
+//   --baseline FILE      a previous run's results JSON to compare with
+//                        (e.g. bench/results-2026-12-01.json)
+//
+// A full run writes bench/results.json and bench/RESULTS.md; any other run
+// writes bench/.data/results-<label>.json and RESULTS-<label>.md. Every run
+// writes its raw figures (per-call times, RSS samples) to bench/.data/raw-<label>.json.
 'use strict'
 
 // The generated databases hold the Python writers' times in Japan time, as real ones do:
@@ -31,41 +42,56 @@ const readline = require('node:readline')
 const Database = require('better-sqlite3')
 
 const addon = require('..')
+// The native half of watchExecutionSteps, to time one watcher tick (index.js runs the same on its timer).
+const native = require('../binding.js')
 const { ensureDatabase, DATA_DIR } = require('./generate')
 const { MODES, workingCopy, journalMode } = require('./workdb')
 const { HistoryPeer } = require('./peer/history-peer')
 const { agreement, describeMismatch, Tally } = require('./agreement')
-const { timeSync, timeAsync, compare, median, mean, percentile, formatTime, formatRatio } = require('./measure')
+const { timeSync, timeAsync, compare, median, mean, percentile } = require('./measure')
+const { ALL_STATUSES, SETTLE_MS, WATCH_INTERVAL_MS, PROFILES, PARTS } = require('./config')
+const { renderFile, readResults, SCHEMA } = require('./render')
 
 const REPO = path.join(__dirname, '..')
-const QUICK = process.argv.includes('--quick')
-const sizesFlag = process.argv.find((a) => a.startsWith('--sizes='))
-/** `--sizes=small` (for development) measures only those; the targets then judge what was measured. */
-const SIZES = sizesFlag ? sizesFlag.slice(8).split(',') : QUICK ? ['quick'] : ['small', 'large']
-/** Per unchanged-database operation and mode: this long for each side, in alternating rounds. */
-const MIN_MS = QUICK ? 600 : 3000
-/** Timed calls after a commit, per operation, variant and mode (each after its own commit). */
-const AFTER_COMMIT = QUICK ? { single: 100, running: 20, order: 40 } : { single: 1000, running: 120, order: 300 }
-const MEMORY_CALLS = QUICK ? 100_000 : 1_000_000
-const LARGE_PASSES = QUICK ? 1 : 3
-const LATENCY_SAMPLES = QUICK ? 10 : 40
-const IDLE_SECONDS = QUICK ? 3 : 10
-const WATCH_INTERVAL_MS = 250
-/** How long the database files must be still before the addon trusts their stamps (src/io/file_state.rs SETTLE). */
-const SETTLE_MS = 2500
-const ALL_STATUSES = ['QUEUED', 'BLOCKED', 'IN_PROGRESS', 'DONE', 'IN_REVIEW', 'REWORK', 'COMPLETED', 'CANCELLED', 'SKIPPED', 'REJECTED', 'INTERRUPTED', 'ESCALATED', 'WAITING_INPUT']
-/** The unchanged-database figures of the previous run (bench/RESULTS.md of eefef59, rollback databases), µs. */
-const PREVIOUS = {
-  source: 'bench/RESULTS.md of eefef59 (2026-11-25, rollback databases)',
-  small: { single: 23.7, running: 1020, order: 275 },
-  large: { single: 17.7, running: 1940, order: 190 },
-}
 const WORK_DIR = path.join(DATA_DIR, 'run')
 
 const log = (...a) => console.error('·', ...a)
 const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 const hr = () => process.hrtime.bigint()
 const usSince = (t) => Number(hr() - t) / 1000
+const n = (x) => x.toLocaleString('en')
+
+// ---------------------------------------------------------------- command line
+
+function usage(message) {
+  console.error(`bench: ${message}\nusage: npm run bench -- [--quick] [--sizes=small,large] [--only=${PARTS.join(',')}] [--baseline FILE]`)
+  process.exit(2)
+}
+
+function parseArgs(argv) {
+  const args = { quick: false, sizes: null, only: null, baseline: null }
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split(/=(.*)/s)
+    const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`)
+    if (flag === '--quick') args.quick = true
+    else if (flag === '--sizes') args.sizes = value().split(',')
+    else if (flag === '--only') args.only = value().split(',')
+    else if (flag === '--baseline') args.baseline = value()
+    else usage(`unknown argument ${argv[i]}`)
+  }
+  for (const part of args.only ?? []) if (!PARTS.includes(part)) usage(`unknown part ${part}`)
+  return args
+}
+
+const ARGS = parseArgs(process.argv.slice(2))
+const PROFILE = ARGS.quick ? 'quick' : 'full'
+const CONFIG = { ...PROFILES[PROFILE], ...(ARGS.sizes && { sizes: ARGS.sizes }), settleMs: SETTLE_MS, watchIntervalMs: WATCH_INTERVAL_MS }
+const ONLY = ARGS.only ?? PARTS
+/** A run that is not the full one writes under bench/.data only. */
+const PARTIAL = ARGS.quick || !!ARGS.sizes || !!ARGS.only
+const LABEL = PARTIAL ? [ARGS.quick ? 'quick' : CONFIG.sizes.join('-'), ...(ARGS.only ? [ARGS.only.join('+')] : [])].join('-') : 'full'
+
+// ---------------------------------------------------------------- helpers
 
 function query(dbPath, sql, ...params) {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true })
@@ -81,6 +107,17 @@ const runningTaskIds = (dbPath, project) =>
   query(dbPath, `SELECT id FROM tasks WHERE project_id = ? AND status = 'IN_PROGRESS' ORDER BY id`, project).map((r) => r.id)
 
 /**
+ * Waits until the database file and its -wal have been still for SETTLE_MS,
+ * by their own modification times (config.js says why). Returns the ms waited.
+ */
+async function untilStill(dbPath) {
+  const stamps = [dbPath, `${dbPath}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.statSync(f).mtimeMs)
+  const wait = Math.max(0, Math.max(...stamps) + SETTLE_MS - Date.now())
+  await sleep(wait)
+  return wait
+}
+
+/**
  * The app's own connection (better-sqlite3, read-write, kept open, in the
  * database's journal mode) and the one transaction it commits before each
  * timed call: a change_history row about a task (a PM's edit of a field that
@@ -91,63 +128,76 @@ const runningTaskIds = (dbPath, project) =>
 function appConnection(dbPath) {
   const db = new Database(dbPath, { fileMustExist: true })
   db.pragma('synchronous = OFF') // the commit is not what is timed; no fsync wait between calls
-  let n = 0
+  let count = 0
   const insert = db.prepare(
     `INSERT INTO change_history (entity_type, entity_id, project_id, field_name, old_value, new_value, changed_by, changed_at)
      VALUES ('task', ?, NULL, 'priority', ?, ?, 'pm', CURRENT_TIMESTAMP)`,
   )
   const touch = db.prepare(`UPDATE tasks SET updated_at = strftime('%Y-%m-%dT%H:%M:%f', 'now', 'localtime') WHERE project_id = ? AND id = ?`)
   const commit = db.transaction((project, id) => {
-    n++
-    insert.run(id, n % 2 ? 'P1' : 'P2', n % 2 ? 'P2' : 'P1')
+    count++
+    insert.run(id, count % 2 ? 'P1' : 'P2', count % 2 ? 'P2' : 'P1')
     if (touch.run(project, id).changes !== 1) throw new Error(`no task ${project}/${id}`)
   })
-  return { db, commit, commits: () => n }
+  return { db, commit, commits: () => count }
+}
+
+/**
+ * A watcher of the project's running tasks, driven by hand: each `tick()` is
+ * what index.js's timer runs every interval (a look for changes on the libuv
+ * pool), resolving to the changes or null.
+ */
+function watchTicker(project, dbPath) {
+  const session = native.watchSession(project, { dbPath, intervalMs: WATCH_INTERVAL_MS })
+  return { tick: () => native.watchSessionTick(session), close: () => native.watchSessionClose(session) }
+}
+
+/** `fn(i)` timed, awaited if it returns a Promise: [its result, µs]. */
+async function timed(fn, i) {
+  const t = hr()
+  let result = fn(i)
+  if (result && typeof result.then === 'function') result = await result
+  return [result, usSince(t)]
 }
 
 /**
  * Calls timed one by one right after a commit: commit, then addon and peer
  * (the order alternating), both reading the same new snapshot. Their answers
- * are compared (untimed). Returns medians and means in µs.
+ * are compared (untimed). Returns medians and means in µs, and the samples.
  */
-function afterCommit({ commit, target, addonCall, peerCall, calls, check }) {
+async function afterCommit({ commit, target, addonCall, peerCall, calls, check }) {
   const a = []
   const b = []
   const warmup = Math.max(3, Math.round(calls / 20))
   for (let i = 0; i < warmup + calls; i++) {
-    const timed = i >= warmup
     commit(...target(i))
-    let ra, rb, t
+    let ra, rb, ta, tb
     if (i & 1) {
-      t = hr()
-      ra = addonCall(i)
-      const ta = usSince(t)
-      t = hr()
-      rb = peerCall(i)
-      const tb = usSince(t)
-      if (timed) a.push(ta), b.push(tb)
+      ;[ra, ta] = await timed(addonCall, i)
+      ;[rb, tb] = await timed(peerCall, i)
     } else {
-      t = hr()
-      rb = peerCall(i)
-      const tb = usSince(t)
-      t = hr()
-      ra = addonCall(i)
-      const ta = usSince(t)
-      if (timed) a.push(ta), b.push(tb)
+      ;[rb, tb] = await timed(peerCall, i)
+      ;[ra, ta] = await timed(addonCall, i)
     }
+    if (i >= warmup) a.push(ta), b.push(tb)
     check(ra, rb, i)
   }
-  return { addonUs: median(a), peerUs: median(b), addonMeanUs: mean(a), peerMeanUs: mean(b), calls }
+  return {
+    figures: { addonUs: median(a), peerUs: median(b), addonMeanUs: mean(a), peerMeanUs: mean(b), calls },
+    samples: { addonUs: a, peerUs: b },
+  }
 }
+
+// ---------------------------------------------------------------- timings
 
 async function measureSizeMode(sizeName, db, mode) {
   const started = Date.now()
   const { dbPath } = workingCopy(db.dbPath, WORK_DIR, `${sizeName}-${mode.name}`, mode)
-  const copiedAt = Date.now()
   const { project, order } = db
   const opts = { dbPath }
   const app = appConnection(dbPath)
   const peer = new HistoryPeer(dbPath)
+  const ticker = watchTicker(project, dbPath)
   const projects = query(dbPath, 'SELECT id FROM projects ORDER BY id').map((r) => r.id)
   const running = runningTaskIds(dbPath, project)
   const orderTasks = query(dbPath, `SELECT id, status FROM tasks WHERE project_id = ? AND order_id = ? ORDER BY id`, project, order)
@@ -160,149 +210,216 @@ async function measureSizeMode(sizeName, db, mode) {
     `SELECT project_id AS project, id FROM tasks WHERE project_id <> ? AND status = 'IN_PROGRESS' ORDER BY project_id, id`,
     project,
   )
-  log(`${sizeName}/${mode.label}: ${running.length} running in ${project}; order ${order}: ${orderTasks.length} tasks, ${orderRunning.length} running`)
+  const where = `${sizeName}/${mode.label}`
+  log(`${where}: ${running.length} running in ${project}; order ${order}: ${orderTasks.length} tasks, ${orderRunning.length} running`)
 
   const before = agreement(addon, peer, projects, dbPath, ALL_STATUSES, `${mode.label}, unchanged`)
-  log(`${sizeName}/${mode.label}: agreement on all ${before.compared} tasks: ${before.mismatches} mismatches`)
+  log(`${where}: agreement on all ${n(before.compared)} tasks: ${before.mismatches} mismatches`)
   for (const m of before.examples) log(`  MISMATCH ${describeMismatch(m)}`)
+  const first = await ticker.tick() // a watcher's first tick reports every task once
+  if (!first || first.length !== running.length) throw new Error(`${where}: the first tick reported ${first?.length} of ${running.length} running tasks`)
 
-  // Stamps of files changed less than SETTLE ago are not trusted: let the fresh copy settle.
-  await sleep(copiedAt + SETTLE_MS - Date.now())
-
+  const waitedMs = await untilStill(dbPath)
   const next = (i) => running[i % running.length]
   const orderOpts = { dbPath, orderId: order, statusFilter: ALL_STATUSES }
   const unchanged = {}
-  const pair = async (a, b) => {
-    const [addonUs, peerUs] = await compare(a, b, { minMs: MIN_MS })
-    return { addonUs, peerUs }
+  const rounds = {}
+  const pair = async (op, a, b) => {
+    const [addonUs, peerUs, addonRounds, peerRounds] = await compare(a, b, { minMs: CONFIG.minMs })
+    unchanged[op] = { addonUs, peerUs }
+    rounds[op] = { addonUs: addonRounds, peerUs: peerRounds }
   }
-  log(`${sizeName}/${mode.label}: unchanged database`)
-  unchanged.single = await pair(
+  log(`${where}: unchanged database (after ${(waitedMs / 1000).toFixed(1)} s for its files to be still)`)
+  await pair(
+    'single',
     (o) => timeSync((i) => addon.getTaskExecutionStepSync(project, next(i), opts), o),
     (o) => timeSync((i) => peer.task(project, next(i)), o),
   )
-  unchanged.async = await pair(
+  await pair(
+    'async',
     (o) => timeAsync(() => Promise.all(running.map((id) => addon.getTaskExecutionStep(project, id, opts))), running.length, o),
     // better-sqlite3 has no asynchronous API: the peer answers the same calls one after another.
     (o) => timeSync(() => running.forEach((id) => peer.task(project, id)), { ...o, warmup: 2 }) / running.length,
   )
-  unchanged.running = await pair(
+  await pair(
+    'running',
     (o) => timeSync(() => addon.getMultipleTasksExecutionStepsSync(project, opts), { ...o, warmup: 5 }),
     (o) => timeSync(() => peer.tasksByStatus(project), { ...o, warmup: 5 }),
   )
-  unchanged.order = await pair(
+  await pair(
+    'order',
     (o) => timeSync(() => addon.getMultipleTasksExecutionStepsSync(project, orderOpts), { ...o, warmup: 5 }),
     (o) => timeSync(() => peer.tasksOfOrder(project, order, ALL_STATUSES), { ...o, warmup: 5 }),
   )
+  // A watcher's tick against what the peer needs to answer the same question: all running tasks.
+  await pair(
+    'watch',
+    (o) => timeAsync(() => ticker.tick(), 1, { ...o, warmup: 5 }),
+    (o) => timeSync(() => peer.tasksByStatus(project), { ...o, warmup: 5 }),
+  )
 
   // After a commit of the app's own connection, two variants of what it touches.
-  log(`${sizeName}/${mode.label}: after a commit`)
+  log(`${where}: after a commit`)
   const checked = new Tally()
-  const checkOne = (where) => (ra, rb, i) => checked.one(ra.taskId ?? rb.taskId, ra, rb, `${mode.label}, ${where} #${i}`)
-  const checkKeyed = (where) => (ra, rb, i) => checked.keyed(ra, rb, `${mode.label}, ${where} #${i}`)
+  const checkOne = (what) => (ra, rb, i) => checked.one(ra.taskId ?? rb.taskId, ra, rb, `${mode.label}, ${what} #${i}`)
+  const checkKeyed = (what) => (ra, rb, i) => checked.keyed(ra, rb, `${mode.label}, ${what} #${i}`)
+  const unchecked = () => () => {} // a tick reports changes, not answers
   const half = Math.max(1, Math.floor(running.length / 2))
+  const inProject = (ids) => (i) => [project, ids[i % ids.length]]
+  const elsewhere = (i) => {
+    const t = otherProjects[i % otherProjects.length]
+    return [t.project, t.id]
+  }
   const commits = {
-    single: {
-      same: (i) => [project, next(i)],
-      other: (i) => [project, running[(i + half) % running.length]],
-    },
-    running: {
-      same: (i) => [project, running[i % running.length]],
-      other: (i) => {
-        const t = otherProjects[i % otherProjects.length]
-        return [t.project, t.id]
-      },
-    },
-    order: {
-      same: (i) => [project, orderTargets[i % orderTargets.length]],
-      other: (i) => [project, outsideOrder[i % outsideOrder.length]],
-    },
+    single: { same: inProject(running), other: (i) => [project, running[(i + half) % running.length]] },
+    running: { same: inProject(running), other: elsewhere },
+    order: { same: inProject(orderTargets), other: inProject(outsideOrder) },
+    watch: { same: inProject(running), other: elsewhere },
   }
   const calls = {
     single: [(i) => addon.getTaskExecutionStepSync(project, next(i), opts), (i) => peer.task(project, next(i)), checkOne],
     running: [() => addon.getMultipleTasksExecutionStepsSync(project, opts), () => peer.tasksByStatus(project), checkKeyed],
-    order: [
-      () => addon.getMultipleTasksExecutionStepsSync(project, orderOpts),
-      () => peer.tasksOfOrder(project, order, ALL_STATUSES),
-      checkKeyed,
-    ],
+    order: [() => addon.getMultipleTasksExecutionStepsSync(project, orderOpts), () => peer.tasksOfOrder(project, order, ALL_STATUSES), checkKeyed],
+    watch: [() => ticker.tick(), () => peer.tasksByStatus(project), unchecked],
   }
   const after = {}
-  for (const op of ['single', 'running', 'order']) {
+  const samples = {}
+  for (const op of Object.keys(calls)) {
     after[op] = {}
+    samples[op] = {}
     for (const variant of ['same', 'other']) {
       const [addonCall, peerCall, check] = calls[op]
-      after[op][variant] = afterCommit({
+      const measured = await afterCommit({
         commit: app.commit,
         target: commits[op][variant],
         addonCall,
         peerCall,
-        calls: AFTER_COMMIT[op],
+        calls: CONFIG.afterCommit[op],
         check: check(`after a commit, ${op}, ${variant}`),
       })
+      after[op][variant] = measured.figures
+      samples[op][variant] = measured.samples
     }
   }
-  log(`${sizeName}/${mode.label}: ${checked.compared} answers compared after commits: ${checked.mismatches} mismatches`)
+  log(`${where}: ${n(checked.compared)} answers compared after commits: ${checked.mismatches} mismatches`)
   for (const m of checked.examples) log(`  MISMATCH ${describeMismatch(m)}`)
 
   const afterAll = agreement(addon, peer, projects, dbPath, ALL_STATUSES, `${mode.label}, after ${app.commits()} commits`)
-  log(`${sizeName}/${mode.label}: agreement after ${app.commits()} commits on all ${afterAll.compared} tasks: ${afterAll.mismatches} mismatches`)
+  log(`${where}: agreement after ${n(app.commits())} commits on all ${n(afterAll.compared)} tasks: ${afterAll.mismatches} mismatches`)
   for (const m of afterAll.examples) log(`  MISMATCH ${describeMismatch(m)}`)
 
   const finalMode = String(app.db.pragma('journal_mode', { simple: true })).toLowerCase()
   if (finalMode !== mode.name) throw new Error(`${dbPath} left ${mode.name} mode: ${finalMode}`)
+  ticker.close()
   peer.close()
   app.db.close()
   return {
-    mode: mode.name,
     dbPath,
-    running: running.length,
-    orderTasks: orderTasks.length,
-    orderRunning: orderRunning.length,
-    otherProjectRunning: otherProjects.length,
-    commits: app.commits(),
-    unchanged,
-    after,
-    agreement: { before: before.toJSON(), afterCommits: checked.toJSON(), after: afterAll.toJSON() },
-    seconds: (Date.now() - started) / 1000,
+    result: {
+      running: running.length,
+      orderTasks: orderTasks.length,
+      orderRunning: orderRunning.length,
+      otherProjectRunning: otherProjects.length,
+      commits: app.commits(),
+      unchanged,
+      afterCommit: after,
+      agreement: { before: before.toJSON(), afterCommits: checked.toJSON(), after: afterAll.toJSON() },
+      seconds: (Date.now() - started) / 1000,
+    },
+    raw: { unchangedRounds: rounds, afterCommitSamples: samples },
   }
 }
 
-/** 1M (or 100k with --quick) sync calls in a fresh process: RSS after a warm-up, and after. */
-function measureMemory(dbPath, project, ids) {
-  const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'memory.js'), dbPath, project, String(MEMORY_CALLS), ...ids], {
+const schemaOf = (dbPath) => JSON.stringify(query(dbPath, `SELECT type, name, sql FROM sqlite_master ORDER BY name`))
+
+const dbFacts = (db) => ({
+  tasks: db.tasks,
+  historyRows: db.historyRows,
+  projects: db.projects,
+  orders: db.orders,
+  lockRows: db.lockRows,
+  project: db.project,
+  order: db.order,
+})
+
+async function measureTimings(sizes, raw) {
+  const out = {}
+  let schemaUnchanged = true
+  for (const [sizeName, db] of sizes) {
+    const schema = schemaOf(db.dbPath)
+    const modes = {}
+    raw[sizeName] = {}
+    for (const mode of MODES) {
+      const m = await measureSizeMode(sizeName, db, mode)
+      log(`${sizeName}/${mode.label}: ${m.result.seconds.toFixed(0)} s`)
+      if (schemaOf(m.dbPath) !== schema) schemaUnchanged = false
+      if (journalMode(m.dbPath) !== mode.name) throw new Error(`${m.dbPath} is no longer in ${mode.name} mode`)
+      modes[mode.name] = m.result
+      raw[sizeName][mode.name] = m.raw
+    }
+    out[sizeName] = { db: dbFacts(db), modes }
+  }
+  return { sizes: out, schemaUnchanged }
+}
+
+// ---------------------------------------------------------------- memory
+
+/** Sync calls in a fresh process (bench/memory.js): RSS after a warm-up, and after. */
+function measureCalls(sizeName, db) {
+  const mode = MODES[0]
+  const { dbPath } = workingCopy(db.dbPath, WORK_DIR, `memory-calls-${mode.name}`, mode)
+  const ids = runningTaskIds(dbPath, db.project)
+  log(`memory: ${n(CONFIG.memoryCalls)} sync calls on the ${n(db.tasks)}-task database (${mode.label})`)
+  const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'memory.js'), dbPath, db.project, String(CONFIG.memoryCalls), ...ids], {
     encoding: 'utf8',
     maxBuffer: 1 << 24,
   })
-  return JSON.parse(out.trim())
+  return { size: sizeName, tasks: db.tasks, mode: mode.name, ...JSON.parse(out.trim()) }
 }
 
-/** RSS in a fresh process reading the large database (see memory-large.js). */
-function measureLargeMemory(dbPath, project) {
-  const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'memory-large.js'), dbPath, project, String(LARGE_PASSES)], {
-    encoding: 'utf8',
-  })
-  return JSON.parse(out.trim())
-}
-
-/** The addon's cache bounds, as its source declares them (`/// doc` then `const NAME: usize = N;`). */
-function cacheBounds() {
-  const out = []
-  for (const file of ['src/tracker/database.rs', 'src/tracker/mod.rs', 'src/tracker/logs.rs']) {
-    let text
-    try {
-      text = fs.readFileSync(path.join(REPO, file), 'utf8')
-    } catch {
-      continue
+/**
+ * The scenario of issue 21 (bench/memory-scenario.js) on a fresh copy in each
+ * mode, over one project (the one every timing asks about) and over every
+ * project of the database.
+ */
+function measureScenarios(sizeName, db, raw) {
+  const scenarios = {}
+  for (const scope of ['project', 'database']) {
+    const modes = {}
+    raw[scope] = {}
+    let plan
+    for (const mode of MODES) {
+      const { root, dbPath } = workingCopy(db.dbPath, WORK_DIR, `memory-${scope}-${mode.name}`, mode)
+      const projectIds = scope === 'project' ? [db.project] : query(dbPath, 'SELECT id FROM projects ORDER BY id').map((r) => r.id)
+      const projects = projectIds.map((project) => ({
+        project,
+        taskIds: query(dbPath, 'SELECT id FROM tasks WHERE project_id = ? ORDER BY id', project).map((r) => r.id),
+        orderIds: query(dbPath, 'SELECT id FROM orders WHERE project_id = ? ORDER BY id', project).map((r) => r.id),
+      }))
+      plan = { dbPath, projects, sweeps: CONFIG.sweeps, statuses: ALL_STATUSES, sampleEvery: CONFIG.sampleEvery }
+      const planPath = path.join(root, 'plan.json')
+      fs.writeFileSync(planPath, JSON.stringify(plan))
+      const tasks = projects.reduce((k, p) => k + p.taskIds.length, 0)
+      const orders = projects.reduce((k, p) => k + p.orderIds.length, 0)
+      log(`memory: issue 21's scenario over ${scope === 'project' ? db.project : 'every project'}, ${mode.label}: ${CONFIG.sweeps} sweeps over ${n(tasks)} tasks, stats, ${n(orders)} order batches`)
+      const started = Date.now()
+      const out = execFileSync(process.execPath, ['--expose-gc', path.join(__dirname, 'memory-scenario.js'), planPath], { encoding: 'utf8', maxBuffer: 1 << 26 })
+      const { samples, ...result } = JSON.parse(out.trim())
+      result.seconds = (Date.now() - started) / 1000
+      log(
+        `memory: ${mode.label}: baseline ${result.baseline.rssMb.toFixed(1)} MB; growth at the end ${result.growth.endMb.toFixed(1)} MB, ` +
+          `at the peak ${result.growth.peakMb.toFixed(1)} MB (${result.peak.where}); ${result.seconds.toFixed(0)} s`,
+      )
+      modes[mode.name] = result
+      raw[scope][mode.name] = samples
     }
-    const re = /((?:^\s*\/\/\/.*\n)+)\s*(?:pub )?const ([A-Z_]+_KEPT): usize = ([\d_]+);/gm
-    for (const m of text.matchAll(re)) {
-      const doc = m[1].split('\n').map((l) => l.replace(/^\s*\/\/\/\s?/, '').trim()).filter(Boolean).join(' ')
-      out.push({ file, name: m[2], value: Number(m[3].replaceAll('_', '')), doc })
-    }
+    const { tasks, orders } = modes[MODES[0].name]
+    scenarios[scope] = { scope, size: sizeName, db: dbFacts(db), projects: plan.projects.map((p) => p.project), tasks, orders, sweeps: CONFIG.sweeps, modes }
   }
-  return out
+  return scenarios
 }
+
+// ---------------------------------------------------------------- watchers
 
 /**
  * Change→callback latency: another process commits a task's status change, as
@@ -327,9 +444,10 @@ async function measureLatency(db, mode) {
       waiting = null
     }
   })
-  await sleep(Math.max(WATCH_INTERVAL_MS * 4, SETTLE_MS)) // past the first report of every task
+  // Past the first report of every task, from files that have been still.
+  await Promise.all([sleep(WATCH_INTERVAL_MS * 4), untilStill(dbPath)])
   const samples = []
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+  for (let i = 0; i < CONFIG.latencySamples; i++) {
     const id = ids[i % ids.length]
     const [from, to] = Math.floor(i / ids.length) % 2 === 0 ? ['IN_PROGRESS', 'INTERRUPTED'] : ['INTERRUPTED', 'IN_PROGRESS']
     // Commit at a random phase of the polling interval.
@@ -344,18 +462,40 @@ async function measureLatency(db, mode) {
   writer.stdin.end()
   await new Promise((r) => writer.once('exit', r))
   fs.rmSync(dir, { recursive: true, force: true })
-  samples.sort((a, b) => a - b)
-  return { samples: samples.length, p50: percentile(samples, 50), p95: percentile(samples, 95), max: samples[samples.length - 1], errors }
+  const sorted = [...samples].sort((a, b) => a - b)
+  return {
+    figures: { samples: samples.length, p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1], errors },
+    samples,
+  }
 }
 
+/** CPU of a process that only watches (bench/idle-cpu.js), % of one core. */
 function measureIdleCpu(dbPath, project, watchers) {
   const out = execFileSync(
     process.execPath,
-    [path.join(__dirname, 'idle-cpu.js'), dbPath, project, String(watchers), String(WATCH_INTERVAL_MS), String(IDLE_SECONDS)],
+    [path.join(__dirname, 'idle-cpu.js'), dbPath, project, String(watchers), String(WATCH_INTERVAL_MS), String(CONFIG.idleSeconds)],
     { encoding: 'utf8' },
   )
   return JSON.parse(out.trim()).cpuPercent
 }
+
+async function measureWatchers(sizeName, db, raw) {
+  const latency = {}
+  const idleCpu = {}
+  raw.latency = {}
+  for (const mode of MODES) {
+    log(`watcher latency, ${mode.label}`)
+    const l = await measureLatency(db, mode)
+    latency[mode.name] = l.figures
+    raw.latency[mode.name] = l.samples
+    log(`idle CPU (1 and 20 watchers), ${mode.label}`)
+    const { dbPath } = workingCopy(db.dbPath, WORK_DIR, `idle-${mode.name}`, mode)
+    idleCpu[mode.name] = { one: measureIdleCpu(dbPath, db.project, 1), twenty: measureIdleCpu(dbPath, db.project, 20) }
+  }
+  return { size: sizeName, tasks: db.tasks, intervalMs: WATCH_INTERVAL_MS, latency, idleCpu }
+}
+
+// ---------------------------------------------------------------- the run
 
 function machine() {
   const cpus = os.cpus()
@@ -370,273 +510,68 @@ function machine() {
     memGb: os.totalmem() / 2 ** 30,
     node: process.version,
     platform: `${os.platform()} ${os.arch()} ${os.release()}`,
-    date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
     loadStart: os.loadavg(),
   }
 }
 
-function table(headers, rows) {
-  const lines = [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`]
-  for (const r of rows) lines.push(`| ${r.join(' | ')} |`)
-  return lines.join('\n')
-}
-
-const n = (x) => x.toLocaleString('en')
-const mb = (x) => `${x.toFixed(1)} MB`
-const signedMb = (x) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} MB`
-const meets = (ok) => (ok ? 'met' : '**missed**')
-/** A target --quick cannot judge (fewer calls, no previous figures for its size): shown, not judged. */
-const NOT_JUDGED = 'not judged (--quick)'
-const sizeLabel = (r) => `${n(r.db.tasks)}`
-
-function report(all) {
-  const { m, sizes, memory, large, bounds, latency, idle, seconds } = all
-  const out = []
-  out.push(
-    `Machine: ${m.model}, ${m.cores} cores, ${m.memGb.toFixed(0)} GB, ${m.platform}; Node ${m.node}; ${m.date}${QUICK ? ' (--quick)' : ''}. ` +
-      `Load average at start ${m.loadStart.map((x) => x.toFixed(2)).join(' / ')}, at end ${m.loadEnd.map((x) => x.toFixed(2)).join(' / ')}. ` +
-      `Whole run ${(seconds / 60).toFixed(1)} min.`,
-  )
-  out.push('')
-  out.push(
-    'Method. Each size is copied fresh from the generated database (bench/generate.js) twice: one copy switched to WAL (the mode the app keeps its database in), ' +
-      'one left in the rollback journal (journal_mode=DELETE). In this process the app\'s own connection (better-sqlite3, read-write) stays open on the copy, the peer ' +
-      '(bench/peer/history-peer.js, better-sqlite3 read-only) and the addon read it. **After a commit**: before every timed call the app\'s connection commits one ' +
-      'transaction (a change_history row about a running task, `project_id` NULL, and that task\'s `updated_at`), then addon and peer each answer once from that ' +
-      'snapshot, in alternating order; per-call medians, after a few untimed warm-up calls. "Running tasks" are the project\'s IN_PROGRESS tasks, the addon\'s and ' +
-      'the peer\'s default filter (the app\'s poll). **Unchanged database**: nothing commits; addon and peer are timed in alternating rounds (A B, B A, …; median ' +
-      'round), after the copy\'s files have been still for 2.5 s. Ratio = peer time / addon time.',
-  )
-  for (const s of sizes) {
-    const d = s.db
-    const [w, r] = [s.modes.wal, s.modes.delete]
-    out.push('')
-    out.push(`### ${n(d.tasks)} tasks / ${n(d.historyRows)} history rows (${d.projects} projects, ${n(d.orders)} orders, ${d.lockRows} file locks)`)
-    out.push('')
-    out.push(
-      `Project \`${d.project}\`: ${w.running} running (IN_PROGRESS) tasks; order \`${d.order}\`: ${w.orderTasks} tasks (${w.orderRunning} running), read in every status. ` +
-        `Commits per mode: ${n(w.commits)}.`,
-    )
-    out.push('')
-    out.push('**After a commit** (median per call)')
-    out.push('')
-    const cells = (x) => [formatTime(x.addonUs), formatTime(x.peerUs), `**${formatRatio(x.peerUs / x.addonUs)}**`]
-    const touches = {
-      single: { same: 'the task asked for', other: 'another running task of the project' },
-      running: { same: 'a task of the batch', other: 'a running task of another project' },
-      order: { same: 'a running task of the order', other: 'a running task outside the order' },
-    }
-    const opName = { single: 'single call (sync)', running: `batch: all ${w.running} running tasks`, order: `batch: one order (${w.orderTasks} tasks)` }
-    const rows = []
-    for (const op of ['single', 'running', 'order']) {
-      for (const v of ['same', 'other']) {
-        rows.push([opName[op], touches[op][v], ...cells(w.after[op][v]), ...cells(r.after[op][v])])
-      }
-    }
-    out.push(table(['operation', 'the commit touches', 'WAL: addon', 'peer', 'ratio', 'rollback: addon', 'peer', 'ratio'], rows))
-    out.push('')
-    out.push('**Unchanged database** (polling)')
-    out.push('')
-    const prev = PREVIOUS[s.sizeName]
-    const urows = [
-      ['single call (sync)', ...cells(w.unchanged.single), ...cells(r.unchanged.single), prev ? formatTime(prev.single) : '–'],
-      [`${w.running} async calls in flight (per call; peer: the same calls, sequential)`, ...cells(w.unchanged.async), ...cells(r.unchanged.async), '–'],
-      [opName.running, ...cells(w.unchanged.running), ...cells(r.unchanged.running), prev ? formatTime(prev.running) : '–'],
-      [opName.order, ...cells(w.unchanged.order), ...cells(r.unchanged.order), prev ? formatTime(prev.order) : '–'],
-    ]
-    out.push(table(['operation', 'WAL: addon', 'peer', 'ratio', 'rollback: addon', 'peer', 'ratio', 'previous addon'], urows))
-    out.push('')
-    const ag = (x) =>
-      `${x.label}: all ${n(x.agreement.before.compared)} tasks before the commits ${x.agreement.before.mismatches} mismatches, ` +
-      `after them ${x.agreement.after.mismatches}; ${n(x.agreement.afterCommits.compared)} answers timed after a commit ${x.agreement.afterCommits.mismatches}`
-    out.push(`Agreement with the peer (every field compared, and the key order of batches) — ${ag({ ...w, label: 'WAL' })}; ${ag({ ...r, label: 'rollback' })}.`)
-    const kindsOf = (x) => {
-      const kinds = {}
-      for (const t of [x.agreement.before, x.agreement.afterCommits, x.agreement.after]) {
-        for (const [k, v] of Object.entries(t.kinds)) kinds[k] = (kinds[k] ?? 0) + v
-      }
-      return Object.entries(kinds).map(([k, v]) => `${k} × ${v}`).join('; ') || 'none'
-    }
-    const examples = [w, r].flatMap((x) => [...x.agreement.before.examples, ...x.agreement.afterCommits.examples, ...x.agreement.after.examples])
-    if (examples.length) out.push('', `Mismatches by status and field — WAL: ${kindsOf(w)}; rollback: ${kindsOf(r)}. The first ones:`, '')
-    for (const e of examples.slice(0, 10)) out.push(`- mismatch: ${describeMismatch(e)}`)
+/** The commit measured, and whether the work tree had changes beside it (not counting Markdown and results files, which measure nothing). */
+function revision() {
+  try {
+    const git = (...a) => execFileSync('git', ['-C', REPO, ...a], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim()
+    const changed = git('status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)*.md', ':(exclude)bench/results*.json')
+    return { commit: git('rev-parse', '--short=12', 'HEAD'), dirty: changed !== '' }
+  } catch {
+    return { commit: null, dirty: null }
   }
-
-  out.push('')
-  out.push('### Memory and live updates')
-  out.push('')
-  const small = sizes[0].db
-  const lastLarge = large.stages[large.stages.length - 1]
-  const mrows = [
-    [
-      `RSS over ${n(memory.calls)} sync calls, ${n(small.tasks)}-task DB (WAL), after a warm-up of 20,000, own process`,
-      `${mb(memory.beforeMb)} → ${mb(memory.afterMb)} (**${signedMb(memory.growthMb)}**, ${memory.seconds.toFixed(1)} s; peak ${mb(memory.peakRssMb)}, uncollected JS garbage included)`,
-    ],
-    ...large.stages.map((st) => [
-      `RSS, ${n(large.tasks)}-task DB (WAL, ${n(large.historyRows)} history rows), own process: ${st.name}`,
-      `${mb(st.rssMb)} (JS heap ${mb(st.heapMb)})${st.seconds != null ? `, ${st.seconds.toFixed(1)} s` : ''}`,
-    ]),
-    [`… RSS along the first pass, every ${n(large.tasks / 10)} calls`, large.curve ? `${large.curve.map((c) => c.rssMb.toFixed(0)).join(' → ')} MB` : '–'],
-    [
-      `… growth from the addon loaded (the harness's ${n(large.tasks)} task ids already in the JS heap) to the end; peak RSS`,
-      `**${signedMb(lastLarge.rssMb - large.stages[0].rssMb)}** (JS heap ${signedMb(lastLarge.heapMb - large.stages[0].heapMb)}); peak ${mb(large.peakRssMb)}`,
-    ],
-    [
-      "the addon's cache bounds (its source)",
-      bounds.length ? bounds.map((b) => `${b.name} = ${n(b.value)} (${b.doc.replace(/\|/g, '/')})`).join('; ') : 'not visible',
-    ],
-  ]
-  for (const mode of MODES) {
-    const l = latency[mode.name]
-    mrows.push([
-      `change→callback latency, ${WATCH_INTERVAL_MS} ms interval, ${mode.label} (${l.samples} commits from another process at random phases)`,
-      `p50 ${l.p50.toFixed(0)} ms, p95 ${l.p95.toFixed(0)} ms, max ${l.max.toFixed(0)} ms${l.errors.length ? `; ${l.errors.length} watcher errors` : ''}`,
-    ])
-  }
-  for (const mode of MODES) {
-    mrows.push([
-      `idle CPU, watchers at ${WATCH_INTERVAL_MS} ms on the ${n(small.tasks)}-task DB, ${mode.label} (${IDLE_SECONDS} s)`,
-      `1 watcher ${idle[mode.name].one.toFixed(2)} %, 20 watchers ${idle[mode.name].twenty.toFixed(2)} % of a core`,
-    ])
-  }
-  out.push(table(['measure', 'result'], mrows))
-
-  out.push('')
-  out.push('### Targets')
-  out.push('')
-  const trows = []
-  // After a commit: worst over sizes and both variants, per mode.
-  for (const [op, what] of [
-    ['single', 'single call'],
-    ['running', 'batch of all running tasks'],
-  ]) {
-    for (const mode of MODES) {
-      const cases = sizes.flatMap((s) =>
-        ['same', 'other'].map((v) => ({ ratio: s.modes[mode.name].after[op][v].peerUs / s.modes[mode.name].after[op][v].addonUs, size: sizeLabel(s), v })),
-      )
-      const worst = cases.reduce((a, b) => (b.ratio < a.ratio ? b : a))
-      const detail = sizes
-        .map((s) => `${sizeLabel(s)}: ${formatRatio(s.modes[mode.name].after[op].same.peerUs / s.modes[mode.name].after[op].same.addonUs)} / ${formatRatio(s.modes[mode.name].after[op].other.peerUs / s.modes[mode.name].after[op].other.addonUs)}`)
-        .join('; ')
-      trows.push([
-        `after a commit, ${what} ≥ 3× the peer, ${mode.label}`,
-        `worst ${formatRatio(worst.ratio)} (${worst.size} tasks, ${worst.v === 'same' ? 'commit to the task(s) asked for' : 'commit elsewhere'}); same / other: ${detail}`,
-        meets(worst.ratio >= 3),
-      ])
-    }
-  }
-  // Unchanged database: no worse than the previous run.
-  for (const [op, what] of [
-    ['single', 'single call'],
-    ['running', 'batch of all running tasks'],
-    ['order', 'batch of one order'],
-  ]) {
-    const comparable = sizes.filter((s) => PREVIOUS[s.sizeName])
-    if (!comparable.length) {
-      trows.push([`unchanged database, ${what} no slower than the previous run`, 'no previous figures for the --quick size', QUICK ? NOT_JUDGED : '**missed**'])
-      continue
-    }
-    let ok = true
-    const parts = comparable.map((s) => {
-      const prev = PREVIOUS[s.sizeName][op]
-      const [w, r] = [s.modes.wal.unchanged[op].addonUs, s.modes.delete.unchanged[op].addonUs]
-      ok &&= w <= prev && r <= prev
-      return `${sizeLabel(s)}: WAL ${formatTime(w)}, rollback ${formatTime(r)} (previous ${formatTime(prev)})`
-    })
-    trows.push([`unchanged database, ${what} no slower than the previous run`, parts.join('; '), meets(ok)])
-  }
-  trows.push([
-    `RSS growth < 20 MB over 1M calls`,
-    `${signedMb(memory.growthMb)} over ${n(memory.calls)} calls${memory.calls < 1_000_000 ? ' (--quick: fewer calls)' : ''}`,
-    memory.calls < 1_000_000 ? NOT_JUDGED : meets(memory.growthMb < 20),
-  ])
-  for (const mode of MODES) {
-    const l = latency[mode.name]
-    trows.push([
-      `change→callback ≤ interval + 50 ms (${WATCH_INTERVAL_MS + 50} ms), every commit, ${mode.label}`,
-      `max ${l.max.toFixed(0)} ms (p95 ${l.p95.toFixed(0)} ms) over ${l.samples} commits`,
-      meets(l.max <= WATCH_INTERVAL_MS + 50 && !l.errors.length),
-    ])
-  }
-  for (const mode of MODES) {
-    trows.push([
-      `idle CPU < 1 % of a core at ${WATCH_INTERVAL_MS} ms, ${mode.label}`,
-      `${idle[mode.name].one.toFixed(2)} % with 1 watcher (20 watchers in one process: ${idle[mode.name].twenty.toFixed(2)} %)`,
-      meets(idle[mode.name].one < 1),
-    ])
-  }
-  for (const mode of MODES) {
-    const t = sizes.reduce(
-      (acc, s) => {
-        const a = s.modes[mode.name].agreement
-        for (const x of [a.before, a.afterCommits, a.after]) (acc.compared += x.compared), (acc.mismatches += x.mismatches)
-        return acc
-      },
-      { compared: 0, mismatches: 0 },
-    )
-    trows.push([`addon answers equal the peer's on every task, ${mode.label}`, `${t.mismatches} mismatches in ${n(t.compared)} comparisons`, meets(t.mismatches === 0)])
-  }
-  trows.push(['no index created, nothing written by the reads', all.schemaUnchanged ? 'schema of every copy unchanged after the run' : 'schema changed', meets(all.schemaUnchanged)])
-  out.push(table(['target', 'measured', ''], trows))
-  out.push('')
-  out.push(
-    `"After a commit" targets: the worst of the sizes and of both variants (the commit to the task or tasks asked for, and elsewhere). ` +
-      `Previous unchanged-database figures: ${PREVIOUS.source}; judged strictly (no allowance for noise).`,
-  )
-  return out.join('\n')
-}
-
-function schemaOf(dbPath) {
-  return JSON.stringify(query(dbPath, `SELECT type, name, sql FROM sqlite_master ORDER BY name`))
 }
 
 async function main() {
   const started = Date.now()
-  const m = machine()
-  const sizes = []
-  let schemaUnchanged = true
-  for (const sizeName of SIZES) {
-    const db = ensureDatabase(sizeName, log)
-    const schema = schemaOf(db.dbPath)
-    const modes = {}
-    for (const mode of MODES) {
-      modes[mode.name] = await measureSizeMode(sizeName, db, mode)
-      log(`${sizeName}/${mode.label}: ${modes[mode.name].seconds.toFixed(0)} s`)
-    }
-    for (const mode of MODES) {
-      if (schemaOf(modes[mode.name].dbPath) !== schema) schemaUnchanged = false
-      if (journalMode(modes[mode.name].dbPath) !== mode.name) throw new Error(`${modes[mode.name].dbPath} is no longer in ${mode.name} mode`)
-    }
-    sizes.push({ sizeName, db, modes })
+  const baselinePath = ARGS.baseline && path.resolve(ARGS.baseline)
+  if (baselinePath) readResults(baselinePath) // a baseline that cannot be read fails now, not after the run
+  const jsonPath = PARTIAL ? path.join(DATA_DIR, `results-${LABEL}.json`) : path.join(__dirname, 'results.json')
+  const rawPath = path.join(DATA_DIR, `raw-${LABEL}.json`)
+  const results = {
+    schema: SCHEMA,
+    run: {
+      command: ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' '),
+      profile: PROFILE,
+      partial: PARTIAL,
+      parts: ONLY,
+      baseline: baselinePath ? path.relative(REPO, baselinePath) : null,
+      date: new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+      ...revision(),
+    },
+    machine: machine(),
+    config: CONFIG,
   }
-  const smallest = sizes[0]
-  const largest = sizes[sizes.length - 1]
-  log(`memory: ${n(MEMORY_CALLS)} sync calls on the ${n(smallest.db.tasks)}-task database (WAL)`)
-  const smallWal = smallest.modes.wal.dbPath
-  const memory = measureMemory(smallWal, smallest.db.project, runningTaskIds(smallWal, smallest.db.project))
-  log(`memory: the ${n(largest.db.tasks)}-task database (WAL)`)
-  const large = measureLargeMemory(largest.modes.wal.dbPath, largest.db.project)
-  const latency = {}
-  const idle = {}
-  for (const mode of MODES) {
-    log(`watcher latency, ${mode.label}`)
-    latency[mode.name] = await measureLatency(smallest.db, mode)
-    log(`idle CPU (1 and 20 watchers), ${mode.label}`)
-    const dbPath = smallest.modes[mode.name].dbPath
-    idle[mode.name] = { one: measureIdleCpu(dbPath, smallest.db.project, 1), twenty: measureIdleCpu(dbPath, smallest.db.project, 20) }
-  }
-  m.loadEnd = os.loadavg()
-  const all = { m, sizes, memory, large, bounds: cacheBounds(), latency, idle, schemaUnchanged, seconds: (Date.now() - started) / 1000 }
-  const text = report(all)
-  console.log(text)
+  const raw = {}
   fs.mkdirSync(DATA_DIR, { recursive: true })
-  fs.writeFileSync(path.join(DATA_DIR, `results-${SIZES.join('-')}.json`), JSON.stringify(all, null, 2))
-  // Only the full run writes bench/RESULTS.md; --quick and --sizes= runs write theirs under bench/.data.
-  const partial = QUICK || sizesFlag
-  const header = `# Benchmark results\n\nWritten by \`npm run bench${partial ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\`.\n\n`
-  const out = partial ? path.join(DATA_DIR, `RESULTS-${SIZES.join('-')}.md`) : path.join(__dirname, 'RESULTS.md')
-  fs.writeFileSync(out, `${header}${text}\n`)
-  log(`wrote ${path.relative(REPO, out)}`)
+
+  const sizes = CONFIG.sizes.map((name) => [name, ensureDatabase(name, log)])
+  const [smallestName, smallest] = sizes[0]
+  const [largestName, largest] = sizes[sizes.length - 1]
+  if (ONLY.includes('timings')) {
+    raw.timings = {}
+    Object.assign(results, await measureTimings(sizes, raw.timings))
+  }
+  if (ONLY.includes('memory')) {
+    raw.memory = {}
+    results.memory = { calls: measureCalls(smallestName, smallest), scenarios: measureScenarios(largestName, largest, raw.memory) }
+  }
+  if (ONLY.includes('watch')) {
+    raw.watch = {}
+    results.watch = await measureWatchers(smallestName, smallest, raw.watch)
+  }
+  results.machine.loadEnd = os.loadavg()
+  results.run.seconds = (Date.now() - started) / 1000
+
+  fs.writeFileSync(jsonPath, `${JSON.stringify(results, null, 1)}\n`)
+  fs.writeFileSync(rawPath, JSON.stringify(raw))
+  log(`wrote ${path.relative(REPO, jsonPath)} and ${path.relative(REPO, rawPath)}`)
+  const { mdPath, text } = renderFile(jsonPath, { baselinePath })
+  console.log(text)
+  log(`wrote ${path.relative(REPO, mdPath)}`)
   fs.rmSync(WORK_DIR, { recursive: true, force: true })
   log(`done in ${((Date.now() - started) / 60000).toFixed(1)} min`)
 }

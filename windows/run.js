@@ -295,8 +295,22 @@ function wineNode(exe, args, env, out, timeoutMs) {
   })
 }
 
-const SUMMARY = /^windows suite \(node ([\d.]+)\): (\d+) passed, (\d+) failed$/m
-const SKIPPED = /^windows suite \(node [\d.]+\): (\d+) skipped: /m
+/**
+ * What node:test's TAP reporter wrote: its closing counts (`# pass N`, … —
+ * written only when the run finished) and the reasons of skipped tests
+ * (`ok N - <name> # SKIP <reason>`). Cancelled tests (a timeout, a failed
+ * hook) count as failed.
+ */
+function readTap(file) {
+  const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8').replace(/\r\n/g, '\n') : ''
+  const count = (name) => {
+    const m = new RegExp(`^# ${name} (\\d+)$`, 'm').exec(text)
+    return m ? Number(m[1]) : null
+  }
+  const [pass, fail, cancelled, skipped] = ['pass', 'fail', 'cancelled', 'skipped'].map(count)
+  const reasons = new Set([...text.matchAll(/^\s*ok \d+ - .*? # SKIP ?(.*)$/gm)].map((m) => m[1] || 'no reason given'))
+  return { finished: pass !== null, passed: pass ?? 0, failed: (fail ?? 0) + (cancelled ?? 0), skipped: skipped ?? 0, reasons: [...reasons] }
+}
 
 async function runSuite(v, exe) {
   const major = v.split('.')[0]
@@ -307,23 +321,26 @@ async function runSuite(v, exe) {
   fs.rmSync(unixHome, { recursive: true, force: true })
   fs.mkdirSync(path.join(unixHome, 'AppData', 'Roaming'), { recursive: true })
   const out = path.join(CACHE, 'logs', `suite-node${major}.txt`)
+  const tap = path.join(CACHE, 'logs', `suite-node${major}.tap`)
+  fs.rmSync(tap, { force: true })
   const env = wineEnv({
     NAPI_RS_NATIVE_LIBRARY_PATH: winPath(ADDON),
     AIPM_WIN_APPDATA: 'C:\\Users\\佐藤\\AppData\\Roaming',
     AIPM_WIN_ANSWERS: 'C:\\Users\\佐藤\\answers-windows.json',
   })
-  const r = await wineNode(exe, [winPath(path.join(__dirname, 'suite.js'))], env, out, 10 * 60000)
+  // node:test's own reporters: spec for the log printed here, TAP to a file for the counts.
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${winPath(tap)}`]
+  const r = await wineNode(exe, [...reporters, winPath(path.join(__dirname, 'suite.js'))], env, out, 10 * 60000)
   const text = fs.readFileSync(out, 'utf8')
   process.stdout.write(text.endsWith('\n') || !text ? text : `${text}\n`)
-  say(`(node ${v}'s output, as printed above, is kept in ${out})`)
-  const m = SUMMARY.exec(text)
-  const skipped = SKIPPED.exec(text)
-  const result = { passed: 0, failed: 0, skipped: skipped ? +skipped[1] : 0 }
-  if (m) Object.assign(result, { passed: +m[2], failed: +m[3] })
-  if (!m || r.code !== 0) {
+  say(`(node ${v}'s output, as printed above, is kept in ${out}; its TAP report in ${tap})`)
+  const { finished, reasons, ...result } = readTap(tap)
+  if (result.skipped) console.log(`windows suite (node ${v}): ${result.skipped} skipped: ${reasons.join('; ')}`)
+  if (finished) console.log(`windows suite (node ${v}): ${result.passed} passed, ${result.failed} failed`)
+  if (!finished || r.code !== 0) {
     const why = r.timedOut ? 'timed out' : r.signal ? `killed by ${r.signal}` : `exit code ${r.code}`
-    say(`node ${v}: the suite ${m ? 'failed' : 'did not finish'} (${why})`)
-    if (!m || (r.code !== 0 && result.failed === 0)) result.failed++
+    say(`node ${v}: the suite ${finished ? 'failed' : 'did not finish'} (${why})`)
+    if (!finished || (r.code !== 0 && result.failed === 0)) result.failed++
   }
   return { ...result, unixHome }
 }

@@ -1,41 +1,66 @@
 'use strict'
-// The Windows test suite: plain Node (no Jest), run by windows/run.js under
-// Wine with Windows Node.js (node.exe 20 and 22), loading the Windows x64
-// build through the package's own index.js (NAPI_RS_NATIVE_LIBRARY_PATH), so
-// every call passes this process's `process.env` as the app's would.
+// The Windows test suite, on node:test. windows/run.js runs it under Wine with
+// Windows Node.js (node.exe 20 and 22), loading the Windows x64 build through
+// the package's own index.js (NAPI_RS_NATIVE_LIBRARY_PATH), so every call
+// passes this process's `process.env` as the app's would:
 //
-//   node.exe windows\suite.js      (env: AIPM_WIN_APPDATA, AIPM_WIN_ANSWERS)
+//   node.exe --test-reporter=spec --test-reporter-destination=stdout
+//            --test-reporter=tap --test-reporter-destination=<file.tap> windows\suite.js
+//   (env: AIPM_WIN_APPDATA, AIPM_WIN_ANSWERS)
 //
+// and reads the counts of passed, failed and skipped tests from the TAP file.
 // AIPM_WIN_APPDATA is an empty Roaming folder with a Japanese path; the suite
 // builds everything in it itself (the bundled sample, worker and review logs
 // rewritten with CRLF). AIPM_WIN_ANSWERS is where it writes its answers for
 // the comparison with the Linux build (windows/answers.js).
 //
-// One line per test (`ok N - …`, `not ok N - …`, `ok N - … # SKIP <reason>`),
-// then `windows suite (node X.Y.Z): N passed, N failed`, preceded by a
-// `… N skipped: <reasons>` line when tests were skipped.
-const assert = require('assert/strict')
-const fs = require('fs')
-const path = require('path')
-const { spawn } = require('child_process')
-const { Worker } = require('worker_threads')
+// The suite also runs on Linux against the Linux build, which is the quick way
+// to work on it: `node windows/suite.js` (or `node --test windows/suite.js`).
+// Without AIPM_WIN_APPDATA it builds its folder in a temporary directory and
+// removes it at the end; what only Windows can show is skipped with the reason.
+// Tests run one after another, in the order written: later ones use the
+// folder, the database and the changes the earlier ones made.
+const { describe, test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+const { Worker } = require('node:worker_threads')
 const { collect, timeless, PROJECT, ORDER, TASKS } = require('./answers')
 
+// Users are in Japan; run.js sets the same zone for Windows Node.
+process.env.TZ ??= 'Asia/Tokyo'
+
+const WINDOWS = process.platform === 'win32'
+/** Why a check that only Windows can make is skipped elsewhere (false on Windows). */
+const WINDOWS_ONLY = !WINDOWS && `Windows only (this is ${process.platform}-${process.arch}; npm run test:windows runs it)`
 const ROOT = path.join(__dirname, '..')
-const ROAMING = process.env.AIPM_WIN_APPDATA
-const ANSWERS = process.env.AIPM_WIN_ANSWERS
-const UD = ROAMING && path.join(ROAMING, 'ai-pm-manager-v2')
-const DB = UD && path.join(UD, 'data', 'aipm.db')
-const LOGS = UD && path.join(UD, 'PROJECTS', PROJECT, 'RESULT', ORDER, 'LOGS')
-const REVIEWS = UD && path.join(UD, 'logs', 'review_workers')
+/** Without run.js (a run on Linux): a Roaming folder of our own under a Japanese name, removed at the end. */
+const TEMP = !process.env.AIPM_WIN_APPDATA && fs.mkdtempSync(path.join(os.tmpdir(), 'aipm-windows-suite-'))
+const ROAMING = process.env.AIPM_WIN_APPDATA || path.join(TEMP, '佐藤', 'AppData', 'Roaming')
+const ANSWERS = process.env.AIPM_WIN_ANSWERS || path.join(TEMP, 'answers.json')
+const UD = path.join(ROAMING, 'ai-pm-manager-v2')
+const DB = path.join(UD, 'data', 'aipm.db')
+const LOGS = path.join(UD, 'PROJECTS', PROJECT, 'RESULT', ORDER, 'LOGS')
+const REVIEWS = path.join(UD, 'logs', 'review_workers')
 const ENV_DEFAULTS = ['AIPM_DB_PATH', 'AI_PM_USERDATA', 'APPDATA']
 /** The sample's IN_PROGRESS tasks: the default filter of batches and watchers. */
 const IN_PROGRESS = ['TASK_1031', 'TASK_1032', 'TASK_1033', 'TASK_1034', 'TASK_1044']
 const VERSION = process.versions.node
+/** For tests that wait on something (children, watchers, other connections): a hang fails the test, not the run. */
+const WAITS = { timeout: 60000 }
 
-const tests = []
-const test = (name, fn, { skip } = {}) => tests.push({ name, fn, skip })
+/** The package as the app loads it; every test needs it, so a failure to load fails them all with its reason. */
 let addon
+before(() => {
+  console.log(`windows suite: node ${VERSION} ${process.platform}-${process.arch}, TZ=${process.env.TZ}, user data in ${UD}`)
+  if (TEMP) fs.mkdirSync(ROAMING, { recursive: true })
+  addon = require(ROOT)
+})
+after(() => {
+  if (TEMP) fs.rmSync(TEMP, { recursive: true, force: true })
+})
 
 // ---------------------------------------------------------------- helpers
 
@@ -157,426 +182,428 @@ const SQLITE = (() => {
   }
 })()
 
-// ---------------------------------------------------------------- loading
-
-test('runs in Windows x64 Node.js', () => {
-  assert.equal(process.platform, 'win32')
-  assert.equal(process.arch, 'x64')
-  assert.ok(ROAMING && ANSWERS, 'AIPM_WIN_APPDATA and AIPM_WIN_ANSWERS are set')
-  assert.match(ROAMING, /^[A-Z]:\\/, 'a Windows path')
-  assert.ok(/[^\x00-\x7f]/.test(ROAMING), 'the user-data path is not ASCII')
-})
-
-test('index.js loads the Windows build through binding.js (NAPI_RS_NATIVE_LIBRARY_PATH)', () => {
-  const override = process.env.NAPI_RS_NATIVE_LIBRARY_PATH
-  assert.ok(override && override.endsWith('.node'), `NAPI_RS_NATIVE_LIBRARY_PATH=${override}`)
-  addon = require(ROOT)
-  const binding = require(path.join(ROOT, 'binding.js'))
-  assert.equal(binding.__napiBindingTarget, 'native')
-  assert.equal(binding.getTaskExecutionStepSync, require(override).getTaskExecutionStepSync, 'binding.js loaded the override')
-  for (const name of [
-    'getTaskExecutionStep', 'getTaskExecutionStepSync', 'getMultipleTasksExecutionSteps',
-    'getMultipleTasksExecutionStepsSync', 'getStepDurationStats', 'getStepDurationStatsSync',
-    'formatExecutionStepDisplay', 'formatExecutionStepJson', 'watchExecutionSteps', 'recordExecutionStep',
-    'createSampleDatabase', 'stepOfSubStep',
-  ]) {
-    assert.equal(typeof addon[name], 'function', name)
-  }
-  for (const name of ['watchSession', 'watchSessionTick', 'watchSessionInterval', 'watchSessionClose']) {
-    assert.equal(typeof binding[name], 'function', `the native ${name} index.js drives watchers with`)
-  }
-  assert.deepEqual(addon.EXECUTION_STEPS.map((s) => s.step), [
-    'get_task_info', 'assign_worker', 'file_lock', 'execute_task', 'create_report', 'update_status_done', 'auto_review',
-  ])
-  assert.deepEqual(addon.EXECUTION_STEPS.map((s) => s.progressPercent), [14, 28, 42, 57, 71, 85, 100])
-  assert.equal(addon.EXECUTION_STEPS[3].display, 'AI実行')
-  assert.equal(addon.stepOfSubStep('self_verification'), 'execute_task')
-  assert.equal(addon.stepOfSubStep('next_task'), null)
-})
-
-// ---------------------------------------------------------------- fixture
-
-test('createSampleDatabase builds the user-data folder (WAL, worker and review logs) under a Japanese path', () => {
-  assert.ok(!fs.existsSync(UD), `${UD} starts empty`)
-  const db = addon.createSampleDatabase(UD)
-  assert.equal(db, DB)
-  const header = fs.readFileSync(DB).subarray(0, 20)
-  assert.equal(header.subarray(0, 16).toString('latin1'), 'SQLite format 3\0')
-  assert.deepEqual([header[18], header[19]], [2, 2], 'WAL, as the app keeps it')
-  const logs = fs.readdirSync(LOGS)
-  assert.equal(logs.length, 11, `worker logs: ${logs}`)
-  for (const f of logs) assert.match(f, /^worker_TASK_10\d\d_\d{8}_\d{6}\.log$/)
-  assert.equal(logs.filter((f) => f.startsWith('worker_TASK_1044_')).length, 2, 'the crashed attempt and the retry')
-  assert.deepEqual(fs.readdirSync(REVIEWS).sort(), ['TASK_1035', 'TASK_1036', 'TASK_1038', 'TASK_1039', 'TASK_1043'].map((t) => `${t}_review.log`))
-  assert.equal(codeOf(() => addon.createSampleDatabase(UD)), 'ERR_INVALID_ARG', 'refuses to overwrite')
-})
-
-test('worker logs and review logs rewritten with CRLF line ends, as on Windows', () => {
-  for (const file of [...fs.readdirSync(LOGS).map((f) => path.join(LOGS, f)), ...fs.readdirSync(REVIEWS).map((f) => path.join(REVIEWS, f))]) {
-    const stat = fs.statSync(file)
-    const text = fs.readFileSync(file, 'utf8')
-    fs.writeFileSync(file, text.replace(/\r?\n/g, '\r\n'))
-    // Keep the times the sample gave them: a log's modification time is evidence too.
-    fs.utimesSync(file, stat.atime, stat.mtime)
-    const crlf = fs.readFileSync(file, 'utf8')
-    assert.ok(crlf.includes('\r\n') && !/[^\r]\n/.test(crlf), `${path.basename(file)} is CRLF throughout`)
-  }
-})
-
-// ---------------------------------------------------------------- queries
-
-test('an IN_PROGRESS task is read from its CRLF worker log, times in local time with the offset', () => {
-  const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: DB })
-  assert.equal(info.status, 'IN_PROGRESS')
-  assert.equal(info.source, 'log')
-  assert.equal(info.currentStep, 'execute_task')
-  assert.equal(info.stepIndex, 3)
-  assert.equal(info.progressPercent, 57)
-  assert.equal(info.assignee, 'Worker A')
-  assert.equal(info.error, null)
-  assert.equal(addon.formatExecutionStepDisplay(info), '[4/7] AI実行中 (57%)')
-  assert.equal(addon.formatExecutionStepDisplay(info, 'en'), '[4/7] Run AI (57%)')
-  const started = new Date(info.startedAt)
-  assert.ok(info.startedAt.endsWith(localOffset(started)), `${info.startedAt} has the local offset ${localOffset(started)}`)
-  assert.ok(Math.abs(minutesAgo(info.startedAt) - 6) < 2, `started about 6 minutes ago: ${info.startedAt}`)
-})
-
-test('the verbose timeline of a CRLF log has no stray CR', () => {
-  const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: DB, verbose: true })
-  assert.equal(info.steps.length, 7)
-  assert.deepEqual(info.completedSteps.map((s) => s.step), ['get_task_info', 'assign_worker', 'file_lock'])
-  assert.equal(info.steps[3].status, 'in_progress')
-  assert.equal(info.steps[3].endedAt, null)
-  assert.ok(info.steps[0].status === 'completed' && info.steps[0].durationMs >= 0)
-  assert.deepEqual(info.steps.slice(4).map((s) => s.status), ['pending', 'pending', 'pending'])
-  assert.ok(!JSON.stringify(info).includes('\\r'), 'no CR anywhere in the answer')
-  const json = JSON.parse(addon.formatExecutionStepJson(info))
-  assert.equal(json.current_step, 'execute_task')
-  assert.equal(json.progress_percent, 57)
-})
-
-test("a failed run's message and step, without a stray CR", () => {
-  const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1040', { dbPath: DB })
-  assert.equal(info.status, 'ESCALATED')
-  assert.equal(info.currentStep, null)
-  assert.equal(info.progressPercent, 71)
-  assert.equal(info.failedStep, 'create_report')
-  assert.ok(info.error && info.error.startsWith('REPORT作成不可'), info.error)
-  assert.ok(!/[\r\n]/.test(info.error), JSON.stringify(info.error))
-  assert.ok(info.error.endsWith('。'), JSON.stringify(info.error))
-  assert.equal(addon.formatExecutionStepDisplay(info), `エラー: ${info.error}`)
-})
-
-test('recorded events outrank the log; locks alone say execute_task; not running; missing task', () => {
-  const recorded = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1034', { dbPath: DB })
-  assert.equal(recorded.source, 'recorded')
-  assert.equal(recorded.currentStep, 'update_status_done')
-  const locked = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1033', { dbPath: DB })
-  assert.deepEqual([locked.source, locked.currentStep], ['history', 'execute_task'])
-  const queued = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1037', { dbPath: DB, locale: 'en' })
-  assert.equal(queued.currentStep, null)
-  assert.equal(queued.stepIndex, -1)
-  assert.equal(queued.currentStepDisplay, 'Not running')
-  assert.equal(addon.formatExecutionStepDisplay(queued, 'ja'), '[QUEUED] 実行中でない')
-  const missing = addon.getTaskExecutionStepSync(PROJECT, 'TASK_9999', { dbPath: DB })
-  assert.equal(missing.error, 'タスクが見つかりません: TASK_9999')
-  assert.equal(missing.stepIndex, -1)
-  assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_9999', { dbPath: DB, locale: 'en' }).error, 'Task not found: TASK_9999')
-})
-
-test('a DONE task under review (CRLF review log) is running: [7/7] 自動レビュー中 (100%)', () => {
-  const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1038', { dbPath: DB, verbose: true })
-  assert.equal(info.status, 'DONE')
-  assert.equal(info.source, 'log')
-  assert.equal(info.currentStep, 'auto_review')
-  assert.equal(info.stepIndex, 6)
-  assert.equal(info.progressPercent, 100)
-  assert.equal(info.steps[6].status, 'in_progress')
-  assert.equal(addon.formatExecutionStepDisplay(info), '[7/7] 自動レビュー中 (100%)')
-  assert.equal(addon.formatExecutionStepDisplay(info, 'en'), '[7/7] Auto review (100%)')
-  assert.ok(minutesAgo(info.startedAt) < 2, `the review began under a minute ago: ${info.startedAt}`)
-})
-
-test('the rework run in a CRLF review log: REWORK running in execute_task; rejected and waiting; reworked DONE', () => {
-  const rework = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1035', { dbPath: DB, verbose: true })
-  assert.deepEqual([rework.status, rework.source, rework.currentStep, rework.progressPercent], ['REWORK', 'log', 'execute_task', 57])
-  assert.equal(addon.formatExecutionStepDisplay(rework), '[4/7] AI実行中 (57%)')
-  assert.ok(Math.abs(minutesAgo(rework.startedAt) - 1.5) < 1, `the rework run began 90 s ago, not the first run: ${rework.startedAt}`)
-  assert.deepEqual(rework.completedSteps.map((s) => s.step), ['get_task_info', 'assign_worker', 'file_lock'])
-  const waiting = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1036', { dbPath: DB })
-  assert.deepEqual([waiting.status, waiting.currentStep, waiting.stepIndex, waiting.progressPercent], ['REWORK', null, -1, 0])
-  assert.equal(addon.formatExecutionStepDisplay(waiting), '[REWORK] 実行中でない')
-  const reworked = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1043', { dbPath: DB })
-  assert.deepEqual([reworked.status, reworked.currentStep, reworked.progressPercent], ['DONE', null, 100])
-  assert.equal(addon.formatExecutionStepDisplay(reworked, 'en'), '[DONE] Not running')
-  const approved = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1039', { dbPath: DB })
-  assert.deepEqual([approved.status, approved.currentStep, approved.progressPercent], ['COMPLETED', null, 100])
-})
-
-test("a crash-recovered retry is read from the new attempt's log, not the dead one's", () => {
-  const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1044', { dbPath: DB })
-  assert.deepEqual([info.status, info.source, info.currentStep, info.progressPercent], ['IN_PROGRESS', 'log', 'assign_worker', 28])
-  assert.ok(Math.abs(minutesAgo(info.startedAt) - 2) < 1.5, `the retry began 2 minutes ago (the dead attempt 15): ${info.startedAt}`)
-})
-
-test('batch: the IN_PROGRESS tasks, most recently updated first; an order and statuses; stats per step', () => {
-  const batch = addon.getMultipleTasksExecutionStepsSync(PROJECT, { dbPath: DB })
-  assert.deepEqual(Object.keys(batch).sort(), IN_PROGRESS)
-  const times = Object.values(batch).map((i) => Date.parse(i.lastUpdated))
-  assert.deepEqual(times, [...times].sort((a, b) => b - a))
-  const everything = addon.getMultipleTasksExecutionStepsSync(PROJECT, { dbPath: DB, orderId: ORDER, statusFilter: ['REWORK', 'DONE'] })
-  assert.deepEqual(Object.keys(everything).sort(), ['TASK_1035', 'TASK_1036', 'TASK_1038', 'TASK_1043'])
-  const some = addon.getMultipleTasksExecutionStepsSync(PROJECT, { dbPath: DB, taskIds: ['TASK_1038', 'TASK_1042', 'TASK_9999'] })
-  assert.deepEqual(Object.keys(some).sort(), ['TASK_1038', 'TASK_1042'])
-  const stats = addon.getStepDurationStatsSync(PROJECT, { dbPath: DB })
-  assert.deepEqual(stats.map((s) => s.step), addon.EXECUTION_STEPS.map((s) => s.step))
-  assert.ok(stats.find((s) => s.step === 'execute_task').count >= 3, JSON.stringify(stats))
-  assert.ok(stats.find((s) => s.step === 'auto_review').count >= 1, 'finished reviews count')
-})
-
-test('async calls give what their Sync twins give, many at once', async () => {
-  const o = { dbPath: DB, verbose: true }
-  const [one, many, stats] = await Promise.all([
-    addon.getTaskExecutionStep(PROJECT, 'TASK_1032', o),
-    addon.getMultipleTasksExecutionSteps(PROJECT, o),
-    addon.getStepDurationStats(PROJECT, { dbPath: DB }),
-  ])
-  assert.deepEqual(timeless(one), timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', o)))
-  assert.deepEqual(timeless(many), timeless(addon.getMultipleTasksExecutionStepsSync(PROJECT, o)))
-  assert.deepEqual(stats, addon.getStepDurationStatsSync(PROJECT, { dbPath: DB }))
-  const ids = Array.from({ length: 28 }, (_, i) => TASKS[i % TASKS.length])
-  const burst = await Promise.all(ids.map((id) => addon.getTaskExecutionStep(PROJECT, id, { dbPath: DB })))
-  assert.deepEqual(burst.map((i) => i.taskId), ids)
-  for (const info of burst) assert.deepEqual(timeless(info), timeless(addon.getTaskExecutionStepSync(PROJECT, info.taskId, { dbPath: DB })))
-})
-
-// ---------------------------------------------------------------- errors
-
-test('a missing database is ERR_DB_NOT_FOUND (sync and async), names the path, and is not created', async () => {
-  const missing = path.join(ROAMING, '存在しない', 'data', 'aipm.db')
-  let err
-  try {
-    addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: missing })
-  } catch (e) {
-    err = e
-  }
-  assert.ok(err instanceof Error, 'throws')
-  assert.equal(err.code, 'ERR_DB_NOT_FOUND')
-  assert.ok(err.message.includes(missing), err.message)
-  const rejected = await rejection(addon.getMultipleTasksExecutionSteps(PROJECT, { dbPath: missing }))
-  assert.equal(rejected.code, 'ERR_DB_NOT_FOUND')
-  assert.ok(rejected.message.includes(missing), rejected.message)
-  assert.equal((await rejection(addon.getTaskExecutionStep(PROJECT, 'TASK_1031', { dbPath: missing }))).code, 'ERR_DB_NOT_FOUND')
-  assert.equal((await rejection(addon.getStepDurationStats(PROJECT, { dbPath: missing }))).code, 'ERR_DB_NOT_FOUND')
-  assert.equal(codeOf(() => addon.recordExecutionStep(PROJECT, 'TASK_1031', 'execute_task', 'start', { dbPath: missing })), 'ERR_DB_NOT_FOUND')
-  assert.ok(!fs.existsSync(missing) && !fs.existsSync(path.dirname(missing)), 'nothing created')
-})
-
-test('files that are not AI PM databases, and bad arguments', () => {
-  const dir = path.join(ROAMING, '壊れた', 'data')
-  fs.mkdirSync(dir, { recursive: true })
-  const empty = path.join(dir, 'empty.db')
-  const text = path.join(dir, 'text.db')
-  fs.writeFileSync(empty, '')
-  fs.writeFileSync(text, 'hello, this is not sqlite\r\n'.repeat(100))
-  assert.equal(codeOf(() => addon.getTaskExecutionStepSync(PROJECT, 'TASK_1', { dbPath: empty })), 'ERR_NOT_AIPM_DB')
-  assert.equal(codeOf(() => addon.getTaskExecutionStepSync(PROJECT, 'TASK_1', { dbPath: text })), 'ERR_DB_CORRUPT')
-  assert.equal(codeOf(() => addon.getTaskExecutionStepSync(PROJECT, 'TASK_1', { dbPath: dir })), 'ERR_DB_NOT_FOUND', 'a folder')
-  assert.equal(fs.statSync(empty).size, 0, 'the empty file stays empty')
-  for (const args of [[], [42, 'TASK_1'], [PROJECT, 'TASK_1', { dbPath: DB, locale: 'fr' }], [PROJECT, 'TASK_1', { dbPath: DB, busyTimeoutMs: -1 }]]) {
-    assert.equal(codeOf(() => addon.getTaskExecutionStepSync(...args)), 'ERR_INVALID_ARG', JSON.stringify(args))
-  }
-  assert.equal(codeOf(() => addon.watchExecutionSteps(PROJECT, { dbPath: DB }, 'not a function')), 'ERR_INVALID_ARG')
-})
-
-// ---------------------------------------------------------------- defaults
-
-test('%APPDATA% default: process.env.APPDATA set here reaches the addon through index.js (sync, async, batch)', async () => {
-  const expected = timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: DB }))
-  await withEnv({ APPDATA: ROAMING }, async () => {
-    assert.deepEqual(timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032')), expected)
-    assert.deepEqual(timeless(await addon.getTaskExecutionStep(PROJECT, 'TASK_1032')), expected)
-    assert.deepEqual(Object.keys(addon.getMultipleTasksExecutionStepsSync(PROJECT)).sort(), IN_PROGRESS)
-    assert.ok((await addon.getStepDurationStats(PROJECT)).length === 7)
+describe('loading', () => {
+  test('runs in Windows x64 Node.js', { skip: WINDOWS_ONLY }, () => {
+    assert.equal(process.platform, 'win32')
+    assert.equal(process.arch, 'x64')
+    assert.ok(process.env.AIPM_WIN_APPDATA && process.env.AIPM_WIN_ANSWERS, 'AIPM_WIN_APPDATA and AIPM_WIN_ANSWERS are set')
+    assert.match(ROAMING, /^[A-Z]:\\/, 'a Windows path')
+    assert.ok(/[^\x00-\x7f]/.test(ROAMING), 'the user-data path is not ASCII')
   })
-  const elsewhere = path.join(ROAMING, '空のフォルダ')
-  fs.mkdirSync(elsewhere, { recursive: true })
-  await withEnv({ APPDATA: elsewhere }, async () => {
+
+  test('index.js loads the build through binding.js (on Windows: the one NAPI_RS_NATIVE_LIBRARY_PATH names)', () => {
+    const override = process.env.NAPI_RS_NATIVE_LIBRARY_PATH
+    if (WINDOWS) assert.ok(override && override.endsWith('.node'), `NAPI_RS_NATIVE_LIBRARY_PATH=${override}`)
+    const binding = require(path.join(ROOT, 'binding.js'))
+    assert.equal(binding.__napiBindingTarget, 'native')
+    if (override) assert.equal(binding.getTaskExecutionStepSync, require(override).getTaskExecutionStepSync, 'binding.js loaded the override')
+    for (const name of [
+      'getTaskExecutionStep', 'getTaskExecutionStepSync', 'getMultipleTasksExecutionSteps',
+      'getMultipleTasksExecutionStepsSync', 'getStepDurationStats', 'getStepDurationStatsSync',
+      'formatExecutionStepDisplay', 'formatExecutionStepJson', 'watchExecutionSteps', 'recordExecutionStep',
+      'createSampleDatabase', 'stepOfSubStep',
+    ]) {
+      assert.equal(typeof addon[name], 'function', name)
+    }
+    for (const name of ['watchSession', 'watchSessionTick', 'watchSessionInterval', 'watchSessionClose']) {
+      assert.equal(typeof binding[name], 'function', `the native ${name} index.js drives watchers with`)
+    }
+    assert.deepEqual(addon.EXECUTION_STEPS.map((s) => s.step), [
+      'get_task_info', 'assign_worker', 'file_lock', 'execute_task', 'create_report', 'update_status_done', 'auto_review',
+    ])
+    assert.deepEqual(addon.EXECUTION_STEPS.map((s) => s.progressPercent), [14, 28, 42, 57, 71, 85, 100])
+    assert.equal(addon.EXECUTION_STEPS[3].display, 'AI実行')
+    assert.equal(addon.stepOfSubStep('self_verification'), 'execute_task')
+    assert.equal(addon.stepOfSubStep('next_task'), null)
+  })
+})
+
+describe('fixture', () => {
+  test('createSampleDatabase builds the user-data folder (WAL, worker and review logs) under a Japanese path', () => {
+    assert.ok(!fs.existsSync(UD), `${UD} starts empty`)
+    const db = addon.createSampleDatabase(UD)
+    assert.equal(db, DB)
+    const header = fs.readFileSync(DB).subarray(0, 20)
+    assert.equal(header.subarray(0, 16).toString('latin1'), 'SQLite format 3\0')
+    assert.deepEqual([header[18], header[19]], [2, 2], 'WAL, as the app keeps it')
+    const logs = fs.readdirSync(LOGS)
+    assert.equal(logs.length, 11, `worker logs: ${logs}`)
+    for (const f of logs) assert.match(f, /^worker_TASK_10\d\d_\d{8}_\d{6}\.log$/)
+    assert.equal(logs.filter((f) => f.startsWith('worker_TASK_1044_')).length, 2, 'the crashed attempt and the retry')
+    assert.deepEqual(fs.readdirSync(REVIEWS).sort(), ['TASK_1035', 'TASK_1036', 'TASK_1038', 'TASK_1039', 'TASK_1043'].map((t) => `${t}_review.log`))
+    assert.equal(codeOf(() => addon.createSampleDatabase(UD)), 'ERR_INVALID_ARG', 'refuses to overwrite')
+  })
+
+  test('worker logs and review logs rewritten with CRLF line ends, as on Windows', () => {
+    for (const file of [...fs.readdirSync(LOGS).map((f) => path.join(LOGS, f)), ...fs.readdirSync(REVIEWS).map((f) => path.join(REVIEWS, f))]) {
+      const stat = fs.statSync(file)
+      const text = fs.readFileSync(file, 'utf8')
+      fs.writeFileSync(file, text.replace(/\r?\n/g, '\r\n'))
+      // Keep the times the sample gave them: a log's modification time is evidence too.
+      fs.utimesSync(file, stat.atime, stat.mtime)
+      const crlf = fs.readFileSync(file, 'utf8')
+      assert.ok(crlf.includes('\r\n') && !/[^\r]\n/.test(crlf), `${path.basename(file)} is CRLF throughout`)
+    }
+  })
+})
+
+describe('queries', () => {
+  test('an IN_PROGRESS task is read from its CRLF worker log, times in local time with the offset', () => {
+    const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: DB })
+    assert.equal(info.status, 'IN_PROGRESS')
+    assert.equal(info.source, 'log')
+    assert.equal(info.currentStep, 'execute_task')
+    assert.equal(info.stepIndex, 3)
+    assert.equal(info.progressPercent, 57)
+    assert.equal(info.assignee, 'Worker A')
+    assert.equal(info.error, null)
+    assert.equal(addon.formatExecutionStepDisplay(info), '[4/7] AI実行中 (57%)')
+    assert.equal(addon.formatExecutionStepDisplay(info, 'en'), '[4/7] Run AI (57%)')
+    const started = new Date(info.startedAt)
+    assert.ok(info.startedAt.endsWith(localOffset(started)), `${info.startedAt} has the local offset ${localOffset(started)}`)
+    assert.ok(Math.abs(minutesAgo(info.startedAt) - 6) < 2, `started about 6 minutes ago: ${info.startedAt}`)
+  })
+
+  test('the verbose timeline of a CRLF log has no stray CR', () => {
+    const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: DB, verbose: true })
+    assert.equal(info.steps.length, 7)
+    assert.deepEqual(info.completedSteps.map((s) => s.step), ['get_task_info', 'assign_worker', 'file_lock'])
+    assert.equal(info.steps[3].status, 'in_progress')
+    assert.equal(info.steps[3].endedAt, null)
+    assert.ok(info.steps[0].status === 'completed' && info.steps[0].durationMs >= 0)
+    assert.deepEqual(info.steps.slice(4).map((s) => s.status), ['pending', 'pending', 'pending'])
+    assert.ok(!JSON.stringify(info).includes('\\r'), 'no CR anywhere in the answer')
+    const json = JSON.parse(addon.formatExecutionStepJson(info))
+    assert.equal(json.current_step, 'execute_task')
+    assert.equal(json.progress_percent, 57)
+  })
+
+  test("a failed run's message and step, without a stray CR", () => {
+    const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1040', { dbPath: DB })
+    assert.equal(info.status, 'ESCALATED')
+    assert.equal(info.currentStep, null)
+    assert.equal(info.progressPercent, 71)
+    assert.equal(info.failedStep, 'create_report')
+    assert.ok(info.error && info.error.startsWith('REPORT作成不可'), info.error)
+    assert.ok(!/[\r\n]/.test(info.error), JSON.stringify(info.error))
+    assert.ok(info.error.endsWith('。'), JSON.stringify(info.error))
+    assert.equal(addon.formatExecutionStepDisplay(info), `エラー: ${info.error}`)
+  })
+
+  test('recorded events outrank the log; locks alone say execute_task; not running; missing task', () => {
+    const recorded = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1034', { dbPath: DB })
+    assert.equal(recorded.source, 'recorded')
+    assert.equal(recorded.currentStep, 'update_status_done')
+    const locked = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1033', { dbPath: DB })
+    assert.deepEqual([locked.source, locked.currentStep], ['history', 'execute_task'])
+    const queued = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1037', { dbPath: DB, locale: 'en' })
+    assert.equal(queued.currentStep, null)
+    assert.equal(queued.stepIndex, -1)
+    assert.equal(queued.currentStepDisplay, 'Not running')
+    assert.equal(addon.formatExecutionStepDisplay(queued, 'ja'), '[QUEUED] 実行中でない')
+    const missing = addon.getTaskExecutionStepSync(PROJECT, 'TASK_9999', { dbPath: DB })
+    assert.equal(missing.error, 'タスクが見つかりません: TASK_9999')
+    assert.equal(missing.stepIndex, -1)
+    assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_9999', { dbPath: DB, locale: 'en' }).error, 'Task not found: TASK_9999')
+  })
+
+  test('a DONE task under review (CRLF review log) is running: [7/7] 自動レビュー中 (100%)', () => {
+    const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1038', { dbPath: DB, verbose: true })
+    assert.equal(info.status, 'DONE')
+    assert.equal(info.source, 'log')
+    assert.equal(info.currentStep, 'auto_review')
+    assert.equal(info.stepIndex, 6)
+    assert.equal(info.progressPercent, 100)
+    assert.equal(info.steps[6].status, 'in_progress')
+    assert.equal(addon.formatExecutionStepDisplay(info), '[7/7] 自動レビュー中 (100%)')
+    assert.equal(addon.formatExecutionStepDisplay(info, 'en'), '[7/7] Auto review (100%)')
+    assert.ok(minutesAgo(info.startedAt) < 2, `the review began under a minute ago: ${info.startedAt}`)
+  })
+
+  test('the rework run in a CRLF review log: REWORK running in execute_task; rejected and waiting; reworked DONE', () => {
+    const rework = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1035', { dbPath: DB, verbose: true })
+    assert.deepEqual([rework.status, rework.source, rework.currentStep, rework.progressPercent], ['REWORK', 'log', 'execute_task', 57])
+    assert.equal(addon.formatExecutionStepDisplay(rework), '[4/7] AI実行中 (57%)')
+    assert.ok(Math.abs(minutesAgo(rework.startedAt) - 1.5) < 1, `the rework run began 90 s ago, not the first run: ${rework.startedAt}`)
+    assert.deepEqual(rework.completedSteps.map((s) => s.step), ['get_task_info', 'assign_worker', 'file_lock'])
+    const waiting = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1036', { dbPath: DB })
+    assert.deepEqual([waiting.status, waiting.currentStep, waiting.stepIndex, waiting.progressPercent], ['REWORK', null, -1, 0])
+    assert.equal(addon.formatExecutionStepDisplay(waiting), '[REWORK] 実行中でない')
+    const reworked = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1043', { dbPath: DB })
+    assert.deepEqual([reworked.status, reworked.currentStep, reworked.progressPercent], ['DONE', null, 100])
+    assert.equal(addon.formatExecutionStepDisplay(reworked, 'en'), '[DONE] Not running')
+    const approved = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1039', { dbPath: DB })
+    assert.deepEqual([approved.status, approved.currentStep, approved.progressPercent], ['COMPLETED', null, 100])
+  })
+
+  test("a crash-recovered retry is read from the new attempt's log, not the dead one's", () => {
+    const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1044', { dbPath: DB })
+    assert.deepEqual([info.status, info.source, info.currentStep, info.progressPercent], ['IN_PROGRESS', 'log', 'assign_worker', 28])
+    assert.ok(Math.abs(minutesAgo(info.startedAt) - 2) < 1.5, `the retry began 2 minutes ago (the dead attempt 15): ${info.startedAt}`)
+  })
+
+  test('batch: the IN_PROGRESS tasks, most recently updated first; an order and statuses; stats per step', () => {
+    const batch = addon.getMultipleTasksExecutionStepsSync(PROJECT, { dbPath: DB })
+    assert.deepEqual(Object.keys(batch).sort(), IN_PROGRESS)
+    const times = Object.values(batch).map((i) => Date.parse(i.lastUpdated))
+    assert.deepEqual(times, [...times].sort((a, b) => b - a))
+    const everything = addon.getMultipleTasksExecutionStepsSync(PROJECT, { dbPath: DB, orderId: ORDER, statusFilter: ['REWORK', 'DONE'] })
+    assert.deepEqual(Object.keys(everything).sort(), ['TASK_1035', 'TASK_1036', 'TASK_1038', 'TASK_1043'])
+    const some = addon.getMultipleTasksExecutionStepsSync(PROJECT, { dbPath: DB, taskIds: ['TASK_1038', 'TASK_1042', 'TASK_9999'] })
+    assert.deepEqual(Object.keys(some).sort(), ['TASK_1038', 'TASK_1042'])
+    const stats = addon.getStepDurationStatsSync(PROJECT, { dbPath: DB })
+    assert.deepEqual(stats.map((s) => s.step), addon.EXECUTION_STEPS.map((s) => s.step))
+    assert.ok(stats.find((s) => s.step === 'execute_task').count >= 3, JSON.stringify(stats))
+    assert.ok(stats.find((s) => s.step === 'auto_review').count >= 1, 'finished reviews count')
+  })
+
+  test('async calls give what their Sync twins give, many at once', WAITS, async () => {
+    const o = { dbPath: DB, verbose: true }
+    const [one, many, stats] = await Promise.all([
+      addon.getTaskExecutionStep(PROJECT, 'TASK_1032', o),
+      addon.getMultipleTasksExecutionSteps(PROJECT, o),
+      addon.getStepDurationStats(PROJECT, { dbPath: DB }),
+    ])
+    assert.deepEqual(timeless(one), timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', o)))
+    assert.deepEqual(timeless(many), timeless(addon.getMultipleTasksExecutionStepsSync(PROJECT, o)))
+    assert.deepEqual(stats, addon.getStepDurationStatsSync(PROJECT, { dbPath: DB }))
+    const ids = Array.from({ length: 28 }, (_, i) => TASKS[i % TASKS.length])
+    const burst = await Promise.all(ids.map((id) => addon.getTaskExecutionStep(PROJECT, id, { dbPath: DB })))
+    assert.deepEqual(burst.map((i) => i.taskId), ids)
+    for (const info of burst) assert.deepEqual(timeless(info), timeless(addon.getTaskExecutionStepSync(PROJECT, info.taskId, { dbPath: DB })))
+  })
+})
+
+describe('errors', () => {
+  test('a missing database is ERR_DB_NOT_FOUND (sync and async), names the path, and is not created', WAITS, async () => {
+    const missing = path.join(ROAMING, '存在しない', 'data', 'aipm.db')
     let err
     try {
-      addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032')
+      addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: missing })
     } catch (e) {
       err = e
     }
-    assert.equal(err && err.code, 'ERR_DB_NOT_FOUND')
-    assert.ok(err.message.includes(path.join(elsewhere, 'ai-pm-manager-v2', 'data', 'aipm.db')), err.message)
-    assert.equal((await rejection(addon.getTaskExecutionStep(PROJECT, 'TASK_1032'))).code, 'ERR_DB_NOT_FOUND')
+    assert.ok(err instanceof Error, 'throws')
+    assert.equal(err.code, 'ERR_DB_NOT_FOUND')
+    assert.ok(err.message.includes(missing), err.message)
+    const rejected = await rejection(addon.getMultipleTasksExecutionSteps(PROJECT, { dbPath: missing }))
+    assert.equal(rejected.code, 'ERR_DB_NOT_FOUND')
+    assert.ok(rejected.message.includes(missing), rejected.message)
+    assert.equal((await rejection(addon.getTaskExecutionStep(PROJECT, 'TASK_1031', { dbPath: missing }))).code, 'ERR_DB_NOT_FOUND')
+    assert.equal((await rejection(addon.getStepDurationStats(PROJECT, { dbPath: missing }))).code, 'ERR_DB_NOT_FOUND')
+    assert.equal(codeOf(() => addon.recordExecutionStep(PROJECT, 'TASK_1031', 'execute_task', 'start', { dbPath: missing })), 'ERR_DB_NOT_FOUND')
+    assert.ok(!fs.existsSync(missing) && !fs.existsSync(path.dirname(missing)), 'nothing created')
   })
-  await withEnv({}, () => {
-    assert.equal(codeOf(() => addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032')), 'ERR_DB_NOT_FOUND', 'no APPDATA, no default')
-  })
-})
 
-test('AI_PM_USERDATA and AIPM_DB_PATH outrank %APPDATA%', async () => {
-  const expected = timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: DB }))
-  const nowhere = path.join(ROAMING, '空のフォルダ')
-  await withEnv({ APPDATA: nowhere, AI_PM_USERDATA: UD }, () => {
-    assert.deepEqual(timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032')), expected)
-  })
-  await withEnv({ APPDATA: nowhere, AI_PM_USERDATA: nowhere, AIPM_DB_PATH: DB }, () => {
-    assert.deepEqual(timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032')), expected)
-  })
-})
-
-test('%APPDATA% default in a spawned node.exe whose environment sets it', async () => {
-  const expected = timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1038', { dbPath: DB, verbose: true }))
-  const script = `
-    const addon = require(process.argv[1])
-    const info = addon.getTaskExecutionStepSync('${PROJECT}', 'TASK_1038', { verbose: true })
-    process.stdout.write(JSON.stringify({ appdata: process.env.APPDATA, info }))`
-  const r = await runNode(['-e', script, ROOT], childEnv({ APPDATA: ROAMING }))
-  assert.equal(r.code, 0, r.stderr)
-  const out = JSON.parse(r.stdout)
-  assert.equal(out.appdata, ROAMING)
-  assert.deepEqual(timeless(out.info), expected)
-})
-
-test("a worker thread loads the addon through index.js; its own process.env's APPDATA is the default there", async () => {
-  const expected = timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1041', { dbPath: DB, verbose: true }))
-  const code = `
-    const { parentPort, workerData } = require('worker_threads')
-    const addon = require(workerData.root)
-    const info = addon.getTaskExecutionStepSync('${PROJECT}', 'TASK_1041', { verbose: true })
-    addon.getTaskExecutionStep('${PROJECT}', 'TASK_1041', { verbose: true }).then((later) => parentPort.postMessage({ info, later, appdata: process.env.APPDATA }))`
-  const got = await withEnv({}, () =>
-    new Promise((resolve, reject) => {
-      // The main thread has no APPDATA now; the worker's environment has one.
-      const w = new Worker(code, { eval: true, workerData: { root: ROOT }, env: { ...process.env, APPDATA: ROAMING } })
-      w.once('message', resolve)
-      w.once('error', reject)
-    }),
-  )
-  assert.equal(got.appdata, ROAMING)
-  assert.deepEqual(timeless(got.info), expected)
-  assert.deepEqual(timeless(got.later), expected)
-})
-
-// ---------------------------------------------------------------- writing, watching
-
-test('recordExecutionStep: the recorded step wins; a recorded failure; bad steps, events and tasks are refused', () => {
-  addon.recordExecutionStep(PROJECT, 'TASK_1032', 'update_status_done', 'start', { dbPath: DB, detail: 'ステータス更新中' })
-  const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: DB })
-  assert.equal(info.source, 'recorded')
-  assert.equal(info.currentStep, 'update_status_done')
-  assert.equal(info.stepIndex, 5)
-  assert.equal(addon.formatExecutionStepDisplay(info), '[6/7] 完了処理中 (85%)')
-  addon.recordExecutionStep(PROJECT, 'TASK_1032', 'file_lock_release', 'failed', { dbPath: DB, detail: 'ロック解放に失敗しました' })
-  const failed = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: DB })
-  assert.equal(failed.currentStep, 'update_status_done')
-  assert.equal(failed.failedStep, 'update_status_done')
-  assert.equal(failed.error, 'ロック解放に失敗しました')
-  const codes = [
-    ['TASK_1032', 'warp_drive', 'start'],
-    ['TASK_1032', 'execute_task', 'exploded'],
-    ['NO_SUCH_TASK', 'execute_task', 'start'],
-  ].map(([t, s, e]) => codeOf(() => addon.recordExecutionStep(PROJECT, t, s, e, { dbPath: DB })))
-  assert.deepEqual(codes, ['ERR_INVALID_ARG', 'ERR_INVALID_ARG', 'ERR_TASK_NOT_FOUND'])
-})
-
-test('several node.exe worker processes recording at once all land (Windows file locking between processes)', async () => {
-  const ud = path.join(ROAMING, '並行記録')
-  const db = addon.createSampleDatabase(ud)
-  const script = `
-    const addon = require(process.argv[1])
-    for (let i = 0; i < 25; i++) {
-      addon.recordExecutionStep('${PROJECT}', 'TASK_1031', 'execute_task', 'info', { dbPath: process.argv[2], detail: 'p' + process.pid + ' #' + i, busyTimeoutMs: 30000 })
-    }`
-  const runs = await Promise.all([0, 1, 2].map(() => runNode(['-e', script, ROOT, db], childEnv({}))))
-  assert.deepEqual(runs.map((r) => r.code), [0, 0, 0], runs.map((r) => r.stderr).join('\n'))
-  addon.recordExecutionStep(PROJECT, 'TASK_1031', 'create_report', 'start', { dbPath: db })
-  const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: db })
-  assert.deepEqual([info.source, info.currentStep], ['recorded', 'create_report'])
-  if (SQLITE.sqlite) {
-    const check = new SQLITE.sqlite.DatabaseSync(db, { readOnly: true })
-    try {
-      assert.equal(check.prepare("SELECT count(*) AS n FROM task_step_events WHERE task_id = 'TASK_1031'").get().n, 3 * 25 + 1)
-      assert.equal(check.prepare('PRAGMA integrity_check').get().integrity_check, 'ok')
-    } finally {
-      check.close()
+  test('files that are not AI PM databases, and bad arguments', () => {
+    const dir = path.join(ROAMING, '壊れた', 'data')
+    fs.mkdirSync(dir, { recursive: true })
+    const empty = path.join(dir, 'empty.db')
+    const text = path.join(dir, 'text.db')
+    fs.writeFileSync(empty, '')
+    fs.writeFileSync(text, 'hello, this is not sqlite\r\n'.repeat(100))
+    assert.equal(codeOf(() => addon.getTaskExecutionStepSync(PROJECT, 'TASK_1', { dbPath: empty })), 'ERR_NOT_AIPM_DB')
+    assert.equal(codeOf(() => addon.getTaskExecutionStepSync(PROJECT, 'TASK_1', { dbPath: text })), 'ERR_DB_CORRUPT')
+    assert.equal(codeOf(() => addon.getTaskExecutionStepSync(PROJECT, 'TASK_1', { dbPath: dir })), 'ERR_DB_NOT_FOUND', 'a folder')
+    assert.equal(fs.statSync(empty).size, 0, 'the empty file stays empty')
+    for (const args of [[], [42, 'TASK_1'], [PROJECT, 'TASK_1', { dbPath: DB, locale: 'fr' }], [PROJECT, 'TASK_1', { dbPath: DB, busyTimeoutMs: -1 }]]) {
+      assert.equal(codeOf(() => addon.getTaskExecutionStepSync(...args)), 'ERR_INVALID_ARG', JSON.stringify(args))
     }
-  }
+    assert.equal(codeOf(() => addon.watchExecutionSteps(PROJECT, { dbPath: DB }, 'not a function')), 'ERR_INVALID_ARG')
+  })
 })
 
-test('watchExecutionSteps (index.js): the first batch, a change after a CRLF log write, a change after recordExecutionStep, nothing after close()', async () => {
-  const l = listen()
-  const watcher = addon.watchExecutionSteps(PROJECT, { dbPath: DB, intervalMs: 50 }, l.listener)
-  try {
-    assert.equal(watcher.closed, false)
-    const first = await until('the first batch', () => l.calls[0])
-    assert.equal(first.err, null)
-    assert.deepEqual(first.changes.map((c) => c.taskId).sort(), IN_PROGRESS)
-    assert.ok(first.changes.every((c) => c.previous === null && c.current.taskId === c.taskId && c.projectId === PROJECT))
-    await sleep(300)
-    assert.equal(l.calls.length, 1, 'nothing while nothing changes')
+describe('defaults', () => {
+  test('%APPDATA% default: process.env.APPDATA set here reaches the addon through index.js (sync, async, batch)', { ...WAITS, skip: WINDOWS_ONLY }, async () => {
+    const expected = timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: DB }))
+    await withEnv({ APPDATA: ROAMING }, async () => {
+      assert.deepEqual(timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032')), expected)
+      assert.deepEqual(timeless(await addon.getTaskExecutionStep(PROJECT, 'TASK_1032')), expected)
+      assert.deepEqual(Object.keys(addon.getMultipleTasksExecutionStepsSync(PROJECT)).sort(), IN_PROGRESS)
+      assert.ok((await addon.getStepDurationStats(PROJECT)).length === 7)
+    })
+    const elsewhere = path.join(ROAMING, '空のフォルダ')
+    fs.mkdirSync(elsewhere, { recursive: true })
+    await withEnv({ APPDATA: elsewhere }, async () => {
+      let err
+      try {
+        addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032')
+      } catch (e) {
+        err = e
+      }
+      assert.equal(err && err.code, 'ERR_DB_NOT_FOUND')
+      assert.ok(err.message.includes(path.join(elsewhere, 'ai-pm-manager-v2', 'data', 'aipm.db')), err.message)
+      assert.equal((await rejection(addon.getTaskExecutionStep(PROJECT, 'TASK_1032'))).code, 'ERR_DB_NOT_FOUND')
+    })
+    await withEnv({}, () => {
+      assert.equal(codeOf(() => addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032')), 'ERR_DB_NOT_FOUND', 'no APPDATA, no default')
+    })
+  })
 
-    // The worker of TASK_1031 finishes the AI step and starts the report (CRLF, as on Windows).
-    const stamp = localStamp()
-    fs.appendFileSync(logOf('TASK_1031'), `${stamp} [INFO] [execute_task] success: \r\n${stamp} [INFO] [create_report] start: \r\n`)
-    const moved = await until('the change of TASK_1031', () => l.changes().find((c) => c.taskId === 'TASK_1031' && c.current.currentStep === 'create_report'))
-    assert.equal(moved.previous.currentStep, 'execute_task')
-    assert.equal(moved.current.stepIndex, 4)
+  test('AI_PM_USERDATA and AIPM_DB_PATH outrank %APPDATA%', WAITS, async () => {
+    const expected = timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: DB }))
+    const nowhere = path.join(ROAMING, '空のフォルダ')
+    await withEnv({ APPDATA: nowhere, AI_PM_USERDATA: UD }, () => {
+      assert.deepEqual(timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032')), expected)
+    })
+    await withEnv({ APPDATA: nowhere, AI_PM_USERDATA: nowhere, AIPM_DB_PATH: DB }, () => {
+      assert.deepEqual(timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032')), expected)
+    })
+  })
 
-    const t0 = Date.now()
-    addon.recordExecutionStep(PROJECT, 'TASK_1033', 'create_report', 'start', { dbPath: DB })
-    const recorded = await until('the change of TASK_1033', () => l.changes().find((c) => c.taskId === 'TASK_1033' && c.current.source === 'recorded'))
-    assert.equal(recorded.previous.currentStep, 'execute_task')
-    assert.equal(recorded.current.currentStep, 'create_report')
-    assert.ok(Date.now() - t0 < 5000, 'heard within a few ticks')
-    assert.deepEqual(l.errors(), [])
-  } finally {
+  test('%APPDATA% default in a spawned node.exe whose environment sets it', { ...WAITS, skip: WINDOWS_ONLY }, async () => {
+    const expected = timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1038', { dbPath: DB, verbose: true }))
+    const script = `
+      const addon = require(process.argv[1])
+      const info = addon.getTaskExecutionStepSync('${PROJECT}', 'TASK_1038', { verbose: true })
+      process.stdout.write(JSON.stringify({ appdata: process.env.APPDATA, info }))`
+    const r = await runNode(['-e', script, ROOT], childEnv({ APPDATA: ROAMING }))
+    assert.equal(r.code, 0, r.stderr)
+    const out = JSON.parse(r.stdout)
+    assert.equal(out.appdata, ROAMING)
+    assert.deepEqual(timeless(out.info), expected)
+  })
+
+  test("a worker thread loads the addon through index.js; its own process.env's APPDATA is the default there", { ...WAITS, skip: WINDOWS_ONLY }, async () => {
+    const expected = timeless(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1041', { dbPath: DB, verbose: true }))
+    const code = `
+      const { parentPort, workerData } = require('worker_threads')
+      const addon = require(workerData.root)
+      const info = addon.getTaskExecutionStepSync('${PROJECT}', 'TASK_1041', { verbose: true })
+      addon.getTaskExecutionStep('${PROJECT}', 'TASK_1041', { verbose: true }).then((later) => parentPort.postMessage({ info, later, appdata: process.env.APPDATA }))`
+    const got = await withEnv({}, () =>
+      new Promise((resolve, reject) => {
+        // The main thread has no APPDATA now; the worker's environment has one.
+        const w = new Worker(code, { eval: true, workerData: { root: ROOT }, env: { ...process.env, APPDATA: ROAMING } })
+        w.once('message', resolve)
+        w.once('error', reject)
+      }),
+    )
+    assert.equal(got.appdata, ROAMING)
+    assert.deepEqual(timeless(got.info), expected)
+    assert.deepEqual(timeless(got.later), expected)
+  })
+})
+
+describe('writing, watching', () => {
+  test('recordExecutionStep: the recorded step wins; a recorded failure; bad steps, events and tasks are refused', () => {
+    addon.recordExecutionStep(PROJECT, 'TASK_1032', 'update_status_done', 'start', { dbPath: DB, detail: 'ステータス更新中' })
+    const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: DB })
+    assert.equal(info.source, 'recorded')
+    assert.equal(info.currentStep, 'update_status_done')
+    assert.equal(info.stepIndex, 5)
+    assert.equal(addon.formatExecutionStepDisplay(info), '[6/7] 完了処理中 (85%)')
+    addon.recordExecutionStep(PROJECT, 'TASK_1032', 'file_lock_release', 'failed', { dbPath: DB, detail: 'ロック解放に失敗しました' })
+    const failed = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: DB })
+    assert.equal(failed.currentStep, 'update_status_done')
+    assert.equal(failed.failedStep, 'update_status_done')
+    assert.equal(failed.error, 'ロック解放に失敗しました')
+    const codes = [
+      ['TASK_1032', 'warp_drive', 'start'],
+      ['TASK_1032', 'execute_task', 'exploded'],
+      ['NO_SUCH_TASK', 'execute_task', 'start'],
+    ].map(([t, s, e]) => codeOf(() => addon.recordExecutionStep(PROJECT, t, s, e, { dbPath: DB })))
+    assert.deepEqual(codes, ['ERR_INVALID_ARG', 'ERR_INVALID_ARG', 'ERR_TASK_NOT_FOUND'])
+  })
+
+  test('several node.exe worker processes recording at once all land (Windows file locking between processes)', WAITS, async () => {
+    const ud = path.join(ROAMING, '並行記録')
+    const db = addon.createSampleDatabase(ud)
+    const script = `
+      const addon = require(process.argv[1])
+      for (let i = 0; i < 25; i++) {
+        addon.recordExecutionStep('${PROJECT}', 'TASK_1031', 'execute_task', 'info', { dbPath: process.argv[2], detail: 'p' + process.pid + ' #' + i, busyTimeoutMs: 30000 })
+      }`
+    const runs = await Promise.all([0, 1, 2].map(() => runNode(['-e', script, ROOT, db], childEnv({}))))
+    assert.deepEqual(runs.map((r) => r.code), [0, 0, 0], runs.map((r) => r.stderr).join('\n'))
+    addon.recordExecutionStep(PROJECT, 'TASK_1031', 'create_report', 'start', { dbPath: db })
+    const info = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: db })
+    assert.deepEqual([info.source, info.currentStep], ['recorded', 'create_report'])
+    if (SQLITE.sqlite) {
+      const check = new SQLITE.sqlite.DatabaseSync(db, { readOnly: true })
+      try {
+        assert.equal(check.prepare("SELECT count(*) AS n FROM task_step_events WHERE task_id = 'TASK_1031'").get().n, 3 * 25 + 1)
+        assert.equal(check.prepare('PRAGMA integrity_check').get().integrity_check, 'ok')
+      } finally {
+        check.close()
+      }
+    }
+  })
+
+  test('watchExecutionSteps (index.js): the first batch, a change after a CRLF log write, a change after recordExecutionStep, nothing after close()', WAITS, async () => {
+    const l = listen()
+    const watcher = addon.watchExecutionSteps(PROJECT, { dbPath: DB, intervalMs: 50 }, l.listener)
+    try {
+      assert.equal(watcher.closed, false)
+      const first = await until('the first batch', () => l.calls[0])
+      assert.equal(first.err, null)
+      assert.deepEqual(first.changes.map((c) => c.taskId).sort(), IN_PROGRESS)
+      assert.ok(first.changes.every((c) => c.previous === null && c.current.taskId === c.taskId && c.projectId === PROJECT))
+      await sleep(300)
+      assert.equal(l.calls.length, 1, 'nothing while nothing changes')
+
+      // The worker of TASK_1031 finishes the AI step and starts the report (CRLF, as on Windows).
+      const stamp = localStamp()
+      fs.appendFileSync(logOf('TASK_1031'), `${stamp} [INFO] [execute_task] success: \r\n${stamp} [INFO] [create_report] start: \r\n`)
+      const moved = await until('the change of TASK_1031', () => l.changes().find((c) => c.taskId === 'TASK_1031' && c.current.currentStep === 'create_report'))
+      assert.equal(moved.previous.currentStep, 'execute_task')
+      assert.equal(moved.current.stepIndex, 4)
+
+      const t0 = Date.now()
+      addon.recordExecutionStep(PROJECT, 'TASK_1033', 'create_report', 'start', { dbPath: DB })
+      const recorded = await until('the change of TASK_1033', () => l.changes().find((c) => c.taskId === 'TASK_1033' && c.current.source === 'recorded'))
+      assert.equal(recorded.previous.currentStep, 'execute_task')
+      assert.equal(recorded.current.currentStep, 'create_report')
+      assert.ok(Date.now() - t0 < 5000, 'heard within a few ticks')
+      assert.deepEqual(l.errors(), [])
+    } finally {
+      watcher.close()
+    }
+    assert.equal(watcher.closed, true)
     watcher.close()
-  }
-  assert.equal(watcher.closed, true)
-  watcher.close()
-  const n = l.calls.length
-  addon.recordExecutionStep(PROJECT, 'TASK_1033', 'update_status_done', 'start', { dbPath: DB })
-  fs.appendFileSync(logOf('TASK_1031'), `${localStamp()} [INFO] [create_report] success: 05_REPORT/REPORT.md\r\n`)
-  await sleep(400)
-  assert.equal(l.calls.length, n, 'nothing after close()')
-})
+    const n = l.calls.length
+    addon.recordExecutionStep(PROJECT, 'TASK_1033', 'update_status_done', 'start', { dbPath: DB })
+    fs.appendFileSync(logOf('TASK_1031'), `${localStamp()} [INFO] [create_report] success: 05_REPORT/REPORT.md\r\n`)
+    await sleep(400)
+    assert.equal(l.calls.length, n, 'nothing after close()')
+  })
 
-test('a watcher never keeps node.exe alive: a child that never closes its watcher exits by itself after its first batch', async () => {
-  const script = `
-    const addon = require(process.argv[1])
-    addon.watchExecutionSteps('${PROJECT}', { dbPath: process.argv[2], intervalMs: 20 }, (err, changes) => {
-      console.log(err ? 'error ' + err.code : 'changes ' + changes.length)
-    })`
-  const r = await runNode(['-e', script, ROOT, DB], childEnv({}), 30000)
-  assert.equal(r.code, 0, r.stderr)
-  assert.equal(r.stdout.trim(), `changes ${IN_PROGRESS.length}`)
-})
+  test('a watcher never keeps node.exe alive: a child that never closes its watcher exits by itself after its first batch', WAITS, async () => {
+    const script = `
+      const addon = require(process.argv[1])
+      addon.watchExecutionSteps('${PROJECT}', { dbPath: process.argv[2], intervalMs: 20 }, (err, changes) => {
+        console.log(err ? 'error ' + err.code : 'changes ' + changes.length)
+      })`
+    const r = await runNode(['-e', script, ROOT, DB], childEnv({}), 30000)
+    assert.equal(r.code, 0, r.stderr)
+    assert.equal(r.stdout.trim(), `changes ${IN_PROGRESS.length}`)
+  })
 
-test('the CLI (bin/aipm-steps.js) under Windows: JSON, list, exit codes', async () => {
-  const cli = path.join(ROOT, 'bin', 'aipm-steps.js')
-  const env = childEnv({})
-  const one = await runNode([cli, PROJECT, 'TASK_1040', '--db', DB, '--json'], env)
-  assert.equal(one.code, 0, one.stderr)
-  const json = JSON.parse(one.stdout)
-  assert.equal(json.task_id, 'TASK_1040')
-  assert.equal(json.failed_step, 'create_report')
-  assert.equal(json.steps.length, 7)
-  const review = JSON.parse((await runNode([cli, PROJECT, 'TASK_1038', '--db', DB, '--json'], env)).stdout)
-  assert.deepEqual([review.current_step, review.progress_percent], ['auto_review', 100])
-  const list = await runNode([cli, 'list', PROJECT, '--db', DB, '--json'], env)
-  assert.equal(list.code, 0, list.stderr)
-  assert.deepEqual(Object.keys(JSON.parse(list.stdout)).sort(), IN_PROGRESS)
-  const byAppData = await runNode([cli, PROJECT, 'TASK_1038', '--json'], childEnv({ APPDATA: ROAMING }))
-  assert.equal(byAppData.code, 0, byAppData.stderr)
-  assert.equal(JSON.parse(byAppData.stdout).current_step, 'auto_review')
-  const none = await runNode([cli, PROJECT, 'TASK_9999', '--db', DB, '--json'], env)
-  assert.equal(none.code, 1)
-  const gone = await runNode([cli, PROJECT, 'TASK_1031', '--db', path.join(ROAMING, '存在しない', 'aipm.db'), '--json'], env)
-  assert.equal(gone.code, 3)
+  test('the CLI (bin/aipm-steps.js): JSON, list, exit codes', WAITS, async () => {
+    const cli = path.join(ROOT, 'bin', 'aipm-steps.js')
+    const env = childEnv({})
+    const one = await runNode([cli, PROJECT, 'TASK_1040', '--db', DB, '--json'], env)
+    assert.equal(one.code, 0, one.stderr)
+    const json = JSON.parse(one.stdout)
+    assert.equal(json.task_id, 'TASK_1040')
+    assert.equal(json.failed_step, 'create_report')
+    assert.equal(json.steps.length, 7)
+    const review = JSON.parse((await runNode([cli, PROJECT, 'TASK_1038', '--db', DB, '--json'], env)).stdout)
+    assert.deepEqual([review.current_step, review.progress_percent], ['auto_review', 100])
+    const list = await runNode([cli, 'list', PROJECT, '--db', DB, '--json'], env)
+    assert.equal(list.code, 0, list.stderr)
+    assert.deepEqual(Object.keys(JSON.parse(list.stdout)).sort(), IN_PROGRESS)
+    const none = await runNode([cli, PROJECT, 'TASK_9999', '--db', DB, '--json'], env)
+    assert.equal(none.code, 1)
+    const gone = await runNode([cli, PROJECT, 'TASK_1031', '--db', path.join(ROAMING, '存在しない', 'aipm.db'), '--json'], env)
+    assert.equal(gone.code, 3)
+  })
+
+  test('the CLI finds the database through %APPDATA%', { ...WAITS, skip: WINDOWS_ONLY }, async () => {
+    const byAppData = await runNode([path.join(ROOT, 'bin', 'aipm-steps.js'), PROJECT, 'TASK_1038', '--json'], childEnv({ APPDATA: ROAMING }))
+    assert.equal(byAppData.code, 0, byAppData.stderr)
+    assert.equal(JSON.parse(byAppData.stdout).current_step, 'auto_review')
+  })
 })
 
 // ---------------------------------------------------------------- same process as the app's SQLite (issue 12)
@@ -652,166 +679,121 @@ async function addonBusy(db) {
   return [...answers, ...inFlight].map((info) => info.assignee)
 }
 
-for (const mode of ['WAL', 'DELETE']) {
-  const journal = mode === 'WAL' ? 'WAL (as the app keeps it)' : 'rollback journal (DELETE)'
+describe("same process as the app's SQLite (issue 12)", () => {
+  for (const mode of ['WAL', 'DELETE']) {
+    const journal = mode === 'WAL' ? 'WAL (as the app keeps it)' : 'rollback journal (DELETE)'
 
-  test(
-    `same process, ${journal}: the app's BEGIN IMMEDIATE keeps its lock while the addon reads (sync, 16 async, watcher) and tries to record; its COMMIT succeeds`,
-    async () => {
-      const s = await appScene(`同一プロセス-${mode}-write`, mode)
-      try {
-        s.app.exec('BEGIN IMMEDIATE')
-        s.app.exec("UPDATE tasks SET assignee = 'Worker B' WHERE id = 'TASK_1031'")
-        assert.match(await otherProcess(s.db), /^refused database is locked/, 'another process is refused the write lock')
+    test(
+      `same process, ${journal}: the app's BEGIN IMMEDIATE keeps its lock while the addon reads (sync, 16 async, watcher) and tries to record; its COMMIT succeeds`,
+      { ...WAITS, skip: SQLITE.why },
+      async () => {
+        const s = await appScene(`同一プロセス-${mode}-write`, mode)
+        try {
+          s.app.exec('BEGIN IMMEDIATE')
+          s.app.exec("UPDATE tasks SET assignee = 'Worker B' WHERE id = 'TASK_1031'")
+          assert.match(await otherProcess(s.db), /^refused database is locked/, 'another process is refused the write lock')
 
-        const seen = await addonBusy(s.db)
-        assert.deepEqual([...new Set(seen)], ['Worker A'], 'the addon reads the last commit, never the pending change')
-        // Recording waits for the app's write lock and gives up with a code: never two writers.
-        const t0 = Date.now()
-        assert.equal(codeOf(() => addon.recordExecutionStep(PROJECT, 'TASK_1032', 'execute_task', 'start', { dbPath: s.db, busyTimeoutMs: 200 })), 'ERR_DB_BUSY')
-        assert.ok(Date.now() - t0 >= 150, `it waited for its busy timeout (${Date.now() - t0} ms)`)
-        assert.match(await otherProcess(s.db), /^refused database is locked/, "after the addon's reads and its attempt to record, the app's lock still holds")
+          const seen = await addonBusy(s.db)
+          assert.deepEqual([...new Set(seen)], ['Worker A'], 'the addon reads the last commit, never the pending change')
+          // Recording waits for the app's write lock and gives up with a code: never two writers.
+          const t0 = Date.now()
+          assert.equal(codeOf(() => addon.recordExecutionStep(PROJECT, 'TASK_1032', 'execute_task', 'start', { dbPath: s.db, busyTimeoutMs: 200 })), 'ERR_DB_BUSY')
+          assert.ok(Date.now() - t0 >= 150, `it waited for its busy timeout (${Date.now() - t0} ms)`)
+          assert.match(await otherProcess(s.db), /^refused database is locked/, "after the addon's reads and its attempt to record, the app's lock still holds")
 
-        s.app.exec('COMMIT') // no SQLITE_BUSY, no SQLITE_PROTOCOL: no lock lost or taken over
-        assert.equal(await otherProcess(s.db), 'wrote', 'after the commit another process can write')
-        assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: s.db }).assignee, 'Worker B', 'the commit is seen')
-        addon.recordExecutionStep(PROJECT, 'TASK_1032', 'execute_task', 'start', { dbPath: s.db })
-        assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: s.db }).source, 'recorded')
-        s.app.exec("UPDATE tasks SET title = 'after' WHERE id = 'TASK_1037'") // the app writes on
-        assert.equal(s.app.prepare('PRAGMA integrity_check').get().integrity_check, 'ok')
-        assert.equal(s.app.prepare("SELECT count(*) AS n FROM task_step_events WHERE task_id = 'TASK_1032'").get().n, 1)
-        await until("the watcher's report of the commit", () => s.l.changes().some((c) => c.taskId === 'TASK_1031' && c.current.assignee === 'Worker B'))
-        assert.deepEqual(s.l.errors(), [])
-      } finally {
-        s.close()
-      }
-    },
-    { skip: SQLITE.why },
-  )
-
-  test(
-    `same process, ${journal}: the app's read transaction keeps its snapshot and its lock while the addon reads and watches`,
-    async () => {
-      const s = await appScene(`同一プロセス-${mode}-read`, mode)
-      try {
-        s.app.exec("UPDATE tasks SET title = 'written by the app' WHERE id = 'TASK_1033'") // frames in the -wal
-        s.app.exec('BEGIN')
-        assert.equal(s.app.prepare('SELECT count(*) AS n FROM tasks').get().n, TASKS.length)
-        assert.deepEqual([...new Set(await addonBusy(s.db))], ['Worker A'])
-        if (mode === 'WAL') {
-          // A truncating checkpoint must wait for the app's reader.
-          assert.equal(await otherProcess(s.db, 'checkpoint'), '1', "the app's read lock still holds")
-        } else {
-          assert.match(await otherProcess(s.db), /^refused database is locked/, "the app's shared lock still holds")
+          s.app.exec('COMMIT') // no SQLITE_BUSY, no SQLITE_PROTOCOL: no lock lost or taken over
+          assert.equal(await otherProcess(s.db), 'wrote', 'after the commit another process can write')
+          assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: s.db }).assignee, 'Worker B', 'the commit is seen')
+          addon.recordExecutionStep(PROJECT, 'TASK_1032', 'execute_task', 'start', { dbPath: s.db })
+          assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: s.db }).source, 'recorded')
+          s.app.exec("UPDATE tasks SET title = 'after' WHERE id = 'TASK_1037'") // the app writes on
+          assert.equal(s.app.prepare('PRAGMA integrity_check').get().integrity_check, 'ok')
+          assert.equal(s.app.prepare("SELECT count(*) AS n FROM task_step_events WHERE task_id = 'TASK_1032'").get().n, 1)
+          await until("the watcher's report of the commit", () => s.l.changes().some((c) => c.taskId === 'TASK_1031' && c.current.assignee === 'Worker B'))
+          assert.deepEqual(s.l.errors(), [])
+        } finally {
+          s.close()
         }
-        s.app.exec('COMMIT')
-        if (mode === 'WAL') assert.equal(await otherProcess(s.db, 'checkpoint'), '0')
-        else assert.equal(await otherProcess(s.db), 'wrote')
-        assert.equal(s.app.prepare('PRAGMA integrity_check').get().integrity_check, 'ok')
-        assert.deepEqual(s.l.errors(), [])
-      } finally {
-        s.close()
-      }
-    },
-    { skip: SQLITE.why },
-  )
+      },
+    )
 
-  test(
-    `same process, ${journal}: another writer holding the database exclusively ${mode === 'WAL' ? 'does not stop WAL reads' : 'ends a read in ERR_DB_BUSY, not a hang'}`,
-    async () => {
-      const s = await appScene(`同一プロセス-${mode}-busy`, mode)
-      const other = new SQLITE.sqlite.DatabaseSync(s.db)
-      try {
-        other.exec('PRAGMA busy_timeout = 5000') // the watcher may be reading just then
-        other.exec('BEGIN EXCLUSIVE')
-        const o = { dbPath: s.db, busyTimeoutMs: 50 }
-        if (mode === 'DELETE') {
-          assert.equal(codeOf(() => addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', o)), 'ERR_DB_BUSY')
-          assert.equal((await rejection(addon.getTaskExecutionStep(PROJECT, 'TASK_1031', o))).code, 'ERR_DB_BUSY')
-        } else {
-          assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', o).status, 'IN_PROGRESS', 'WAL readers never wait for a writer')
+    test(
+      `same process, ${journal}: the app's read transaction keeps its snapshot and its lock while the addon reads and watches`,
+      { ...WAITS, skip: SQLITE.why },
+      async () => {
+        const s = await appScene(`同一プロセス-${mode}-read`, mode)
+        try {
+          s.app.exec("UPDATE tasks SET title = 'written by the app' WHERE id = 'TASK_1033'") // frames in the -wal
+          s.app.exec('BEGIN')
+          assert.equal(s.app.prepare('SELECT count(*) AS n FROM tasks').get().n, TASKS.length)
+          assert.deepEqual([...new Set(await addonBusy(s.db))], ['Worker A'])
+          if (mode === 'WAL') {
+            // A truncating checkpoint must wait for the app's reader.
+            assert.equal(await otherProcess(s.db, 'checkpoint'), '1', "the app's read lock still holds")
+          } else {
+            assert.match(await otherProcess(s.db), /^refused database is locked/, "the app's shared lock still holds")
+          }
+          s.app.exec('COMMIT')
+          if (mode === 'WAL') assert.equal(await otherProcess(s.db, 'checkpoint'), '0')
+          else assert.equal(await otherProcess(s.db), 'wrote')
+          assert.equal(s.app.prepare('PRAGMA integrity_check').get().integrity_check, 'ok')
+          assert.deepEqual(s.l.errors(), [])
+        } finally {
+          s.close()
         }
-        other.exec('ROLLBACK')
-        assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: s.db }).status, 'IN_PROGRESS')
-        assert.equal(s.app.prepare('PRAGMA integrity_check').get().integrity_check, 'ok')
-      } finally {
-        other.close()
-        s.close()
-      }
-    },
-    { skip: SQLITE.why },
-  )
-}
+      },
+    )
 
-// ---------------------------------------------------------------- what Windows does differently
-
-test('an open database cannot be renamed or deleted on Windows while the addon holds its connection (reported, not a failure)', () => {
-  const ud = path.join(ROAMING, '開いたまま')
-  const db = addon.createSampleDatabase(ud)
-  addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: db })
-  let rename = 'renamed'
-  try {
-    fs.renameSync(db, `${db}.moved`)
-    fs.renameSync(`${db}.moved`, db)
-  } catch (e) {
-    rename = e.code
+    test(
+      `same process, ${journal}: another writer holding the database exclusively ${mode === 'WAL' ? 'does not stop WAL reads' : 'ends a read in ERR_DB_BUSY, not a hang'}`,
+      { ...WAITS, skip: SQLITE.why },
+      async () => {
+        const s = await appScene(`同一プロセス-${mode}-busy`, mode)
+        const other = new SQLITE.sqlite.DatabaseSync(s.db)
+        try {
+          other.exec('PRAGMA busy_timeout = 5000') // the watcher may be reading just then
+          other.exec('BEGIN EXCLUSIVE')
+          const o = { dbPath: s.db, busyTimeoutMs: 50 }
+          if (mode === 'DELETE') {
+            assert.equal(codeOf(() => addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', o)), 'ERR_DB_BUSY')
+            assert.equal((await rejection(addon.getTaskExecutionStep(PROJECT, 'TASK_1031', o))).code, 'ERR_DB_BUSY')
+          } else {
+            assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', o).status, 'IN_PROGRESS', 'WAL readers never wait for a writer')
+          }
+          other.exec('ROLLBACK')
+          assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: s.db }).status, 'IN_PROGRESS')
+          assert.equal(s.app.prepare('PRAGMA integrity_check').get().integrity_check, 'ok')
+        } finally {
+          other.close()
+          s.close()
+        }
+      },
+    )
   }
-  // Either way the addon keeps answering from the file at its path.
-  assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: db }).assignee, 'Worker A')
-  console.log(`  # renaming a database the addon has read: ${rename} (SQLite opens it without FILE_SHARE_DELETE and the addon keeps its connections)`)
 })
 
-// ---------------------------------------------------------------- answers for the Linux comparison
-
-test('answers for the comparison with the Linux build', () => {
-  const answers = collect(addon, UD)
-  assert.ok(Object.keys(answers).length > 60, `${Object.keys(answers).length} answers`)
-  fs.writeFileSync(ANSWERS, JSON.stringify(answers, null, 1))
-})
-
-// ---------------------------------------------------------------- runner
-
-async function main() {
-  const counts = { passed: 0, failed: 0, skipped: 0 }
-  const skipped = new Set()
-  console.log(`windows suite: node ${VERSION} ${process.platform}-${process.arch}, TZ=${process.env.TZ || '(unset)'}, user data in ${UD}`)
-  for (const [i, t] of tests.entries()) {
-    const n = i + 1
-    if (t.skip) {
-      counts.skipped++
-      skipped.add(t.skip)
-      console.log(`ok ${n} - ${t.name} # SKIP ${t.skip}`)
-      continue
-    }
-    // Whatever the loader test left undone, later tests cannot do without it.
-    if (!addon && i > 1) {
-      counts.failed++
-      console.log(`not ok ${n} - ${t.name}\n  # the addon did not load`)
-      continue
-    }
-    const t0 = Date.now()
-    let timer
+describe('what Windows does differently', () => {
+  test('an open database cannot be renamed or deleted on Windows while the addon holds its connection (reported, not a failure)', { skip: WINDOWS_ONLY }, (t) => {
+    const ud = path.join(ROAMING, '開いたまま')
+    const db = addon.createSampleDatabase(ud)
+    addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: db })
+    let rename = 'renamed'
     try {
-      await Promise.race([
-        t.fn(),
-        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out after 60 s')), 60000))),
-      ])
-      counts.passed++
-      console.log(`ok ${n} - ${t.name} (${Date.now() - t0} ms)`)
+      fs.renameSync(db, `${db}.moved`)
+      fs.renameSync(`${db}.moved`, db)
     } catch (e) {
-      counts.failed++
-      console.log(`not ok ${n} - ${t.name}`)
-      console.log(String((e && e.stack) || e).replace(/^/gm, '  # '))
-    } finally {
-      clearTimeout(timer)
+      rename = e.code
     }
-  }
-  if (counts.skipped) console.log(`windows suite (node ${VERSION}): ${counts.skipped} skipped: ${[...skipped].join('; ')}`)
-  console.log(`windows suite (node ${VERSION}): ${counts.passed} passed, ${counts.failed} failed`)
-  process.exitCode = counts.failed ? 1 : 0
-}
+    // Either way the addon keeps answering from the file at its path.
+    assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: db }).assignee, 'Worker A')
+    t.diagnostic(`renaming a database the addon has read: ${rename} (SQLite opens it without FILE_SHARE_DELETE and the addon keeps its connections)`)
+  })
+})
 
-main().catch((e) => {
-  console.log(`windows suite (node ${VERSION}): crashed: ${(e && e.stack) || e}`)
-  process.exitCode = 1
+describe('answers for the Linux comparison', () => {
+  test('answers for the comparison with the Linux build', () => {
+    const answers = collect(addon, UD)
+    assert.ok(Object.keys(answers).length > 60, `${Object.keys(answers).length} answers`)
+    fs.writeFileSync(ANSWERS, JSON.stringify(answers, null, 1))
+  })
 })
