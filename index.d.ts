@@ -303,7 +303,7 @@ export interface RecordOptions {
 
 /**
  * Sets how much memory the addon's caches may hold together, in megabytes
- * (default 24; 1 to 4096). The caches keep parsed logs, history rows and
+ * (default 8; 1 to 4096). The caches keep parsed logs, history rows and
  * decisions so that polls cost what changed; a smaller budget costs reads
  * again, never a wrong answer. Takes effect from the next call.
  */

@@ -43,7 +43,7 @@ const Database = require('better-sqlite3')
 
 const addon = require('..')
 // The native half of watchExecutionSteps, to time one watcher tick (index.js runs the same on its timer).
-const native = require('../binding.js')
+const native = require('../native.js')
 const { ensureDatabase, DATA_DIR } = require('./generate')
 const { MODES, workingCopy, journalMode } = require('./workdb')
 const { HistoryPeer } = require('./peer/history-peer')

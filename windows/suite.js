@@ -191,12 +191,12 @@ describe('loading', () => {
     assert.ok(/[^\x00-\x7f]/.test(ROAMING), 'the user-data path is not ASCII')
   })
 
-  test('index.js loads the build through binding.js (on Windows: the one NAPI_RS_NATIVE_LIBRARY_PATH names)', () => {
+  test('index.js loads the build through native.js (on Windows: the one NAPI_RS_NATIVE_LIBRARY_PATH names)', () => {
     const override = process.env.NAPI_RS_NATIVE_LIBRARY_PATH
     if (WINDOWS) assert.ok(override && override.endsWith('.node'), `NAPI_RS_NATIVE_LIBRARY_PATH=${override}`)
-    const binding = require(path.join(ROOT, 'binding.js'))
+    const binding = require(path.join(ROOT, 'native.js'))
     assert.equal(binding.__napiBindingTarget, 'native')
-    if (override) assert.equal(binding.getTaskExecutionStepSync, require(override).getTaskExecutionStepSync, 'binding.js loaded the override')
+    if (override) assert.equal(binding.getTaskExecutionStepSync, require(override).getTaskExecutionStepSync, 'native.js loaded the override')
     for (const name of [
       'getTaskExecutionStep', 'getTaskExecutionStepSync', 'getMultipleTasksExecutionSteps',
       'getMultipleTasksExecutionStepsSync', 'getStepDurationStats', 'getStepDurationStatsSync',
