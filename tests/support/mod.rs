@@ -158,10 +158,13 @@ impl ReviewText {
 
 /// A user-data folder with `data/aipm.db`, `PROJECTS/` and `logs/review_workers/`.
 pub struct Fixture {
-    pub dir: tempfile::TempDir,
     pub user_data: PathBuf,
     pub db_path: PathBuf,
     pub tracker: StepTracker,
+    /// Last, so it is removed after the tracker has closed its connections: a
+    /// file deleted while SQLite holds it open frees its inode, and a new
+    /// database given the same inode in this process would share its locks.
+    pub dir: tempfile::TempDir,
 }
 
 impl Fixture {
