@@ -30,7 +30,9 @@ pub mod timeline;
 
 pub use self::plan::{plan, Plan};
 
-use self::attempt::{Attempt, Phase};
+pub use self::attempt::Phase;
+
+use self::attempt::Attempt;
 use self::history_rules::{history_run, worker_started, Now};
 use self::plan::Focus;
 use self::timeline::{timeline, ReviewSpan, RunEnding, StepSpan};
@@ -90,6 +92,9 @@ pub struct Decision {
     pub timeline: [StepSpan; TOTAL_STEPS],
     /// When the current (or latest) attempt began.
     pub started_at: Option<Instant>,
+    /// What kind of run is going, for a running task: a worker run, a rework
+    /// run (a REWORK task's, or a run whose worker says it reworks), a review.
+    pub running_phase: Option<Phase>,
     /// The latest time any evidence about the task changed.
     pub last_updated: Option<Instant>,
 }
@@ -107,9 +112,9 @@ pub fn decide(plan: &Plan, evidence: &TaskEvidence<'_>) -> Decision {
         review,
     };
     let found = match Focus::of(&status, &rows) {
-        Focus::Worker(attempt) => case.worker_attempt(&attempt),
-        Focus::Rework(attempt) => case.rework_attempt(&attempt),
-        Focus::Review(attempt) => case.review_attempt(&attempt),
+        Focus::Worker(attempt) => case.worker_attempt(&attempt).in_phase(Phase::Worker),
+        Focus::Rework(attempt) => case.rework_attempt(&attempt).in_phase(Phase::Rework),
+        Focus::Review(attempt) => case.review_attempt(&attempt).in_phase(Phase::Review),
         Focus::Reviewed(attempt) => {
             let before = case.run_before(&attempt);
             case.finished_with(&attempt, before, case.review_span(&attempt))
@@ -144,6 +149,8 @@ struct Found {
     /// How to read `run` where it has no terminal event, for a task not running.
     ending: RunEnding,
     started_at: Option<Instant>,
+    /// The phase of the attempt that is running.
+    phase: Option<Phase>,
 }
 
 impl Found {
@@ -158,6 +165,14 @@ impl Found {
             stopped_in_review: None,
             ending,
             started_at,
+            phase: None,
+        }
+    }
+
+    fn in_phase(self, phase: Phase) -> Found {
+        Found {
+            phase: self.running.then_some(phase),
+            ..self
         }
     }
 }
@@ -520,6 +535,8 @@ impl Found {
             None => None,
         };
         let ending = if self.running { RunEnding::Live } else { self.ending };
+        let reworking = run.is_some_and(Run::is_rework) && !self.reviewing;
+        let running_phase = self.phase.map(|p| if reworking { Phase::Rework } else { p });
         Decision {
             class,
             running: self.running,
@@ -532,6 +549,7 @@ impl Found {
             timeline: timeline(run, ending, self.review),
             started_at: self.started_at,
             last_updated,
+            running_phase,
         }
     }
 }

@@ -55,6 +55,8 @@ pub struct Run {
     first_at: Option<Instant>,
     last_at: Option<Instant>,
     unmentioned: Unmentioned,
+    /// The worker said it runs a rework (`[assign_worker] start: mode=リワーク`).
+    rework: bool,
 }
 
 impl Run {
@@ -115,6 +117,15 @@ impl Run {
             self.first_at = self.first_at.or(at);
             self.last_at = at;
         }
+    }
+
+    /// The worker said this run is a rework.
+    pub fn set_rework(&mut self) {
+        self.rework = true;
+    }
+
+    pub fn is_rework(&self) -> bool {
+        self.rework
     }
 
     pub fn is_terminated(&self) -> bool {

@@ -73,6 +73,9 @@ impl StepLine<'_> {
     /// Feeds this line into `run`, times read in `zone`.
     pub fn apply(&self, run: &mut Run, zone: Zone) {
         let at = parse_log_timestamp(self.time, zone);
+        if self.sub_step == "assign_worker" && self.event == StepEvent::Start && self.detail.contains("リワーク") {
+            run.set_rework();
+        }
         match self.meaning() {
             Meaning::Step(step, event) => run.step_event(at, step, event),
             Meaning::RunFailed(message) => run.run_failed(at, message.to_owned()),

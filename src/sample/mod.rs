@@ -2,10 +2,14 @@
 //! `ai_pm_manager`, its order `ORDER_119`, and fourteen tasks in every kind of
 //! state, each written by the backend's own processes as [`script`] replays
 //! them — the launcher daemon, the worker, the review worker, a worker started
-//! by hand, crash recovery — up to "now". The database is in WAL mode, as the
-//! app keeps it. It only ever fills a new folder: it refuses to touch an
-//! existing database.
+//! by hand, crash recovery — up to "now"; before them, the thirty tasks of
+//! `ORDER_118`, run and reviewed over the day and a half before (their
+//! durations skewed as real AI runs are: see [`pace`]), the history the
+//! estimate of the running tasks' end rests on. The database is in WAL mode,
+//! as the app keeps it. It only ever fills a new folder: it refuses to touch
+//! an existing database.
 
+pub mod pace;
 pub mod script;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +26,8 @@ pub use self::script::SCHEMA;
 
 pub const PROJECT: &str = "ai_pm_manager";
 pub const ORDER: &str = "ORDER_119";
+/// The earlier order, run and reviewed: the project's history.
+pub const EARLIER_ORDER: &str = "ORDER_118";
 
 /// The task with recorded events (`recordExecutionStep`) as well as history.
 const RECORDED_TASK: &str = "TASK_1034";
@@ -36,11 +42,13 @@ pub fn create_sample(user_data_dir: &Path, now: DateTime<Utc>) -> Result<PathBuf
         .conn()
         .execute_batch(&format!(
             "INSERT INTO projects (id, name) VALUES ('{PROJECT}', 'AI PM Manager'); \
+             INSERT INTO orders (id, project_id, title, status) VALUES ('{EARLIER_ORDER}', '{PROJECT}', 'リリース準備', 'IN_PROGRESS'); \
              INSERT INTO orders (id, project_id, title, status) VALUES ('{ORDER}', '{PROJECT}', '設定まわりの改善', 'IN_PROGRESS');"
         ))
         .map_err(sqlite)?;
-    let mut writes: Vec<_> = scripts(user_data_dir, Zone::Local, now)
+    let mut writes: Vec<_> = earlier_order(user_data_dir, Zone::Local, now)
         .into_iter()
+        .chain(scripts(user_data_dir, Zone::Local, now))
         .flat_map(Script::into_writes)
         .filter(|w| w.at <= now)
         .collect();
@@ -67,6 +75,39 @@ pub fn create_sample(user_data_dir: &Path, now: DateTime<Utc>) -> Result<PathBuf
     }
     Ok(backend.db_path)
 }
+
+/// `ORDER_118`: thirty tasks launched an hour apart from 36 hours before
+/// `now`, each run by a worker and reviewed; twelve were rejected and
+/// reworked by the review worker, and wait for their next review.
+fn earlier_order(root: &Path, zone: Zone, now: Instant) -> Vec<Script> {
+    let mut dice = pace::Dice::new(118);
+    (0..30)
+        .map(|i| {
+            let task = Task::new(
+                PROJECT,
+                EARLIER_ORDER,
+                &format!("TASK_{}", 1001 + i),
+                WORKERS[i % WORKERS.len()],
+            );
+            let launch = now - Duration::hours(36) + Duration::hours(i as i64);
+            let mut script = Script::new(root, zone, launch - Duration::minutes(30));
+            script.add_task(&task, "QUEUED");
+            script.wait(30 * 60);
+            let log = script.daemon_launch(&task);
+            script.worker_run(&task, &Out::Log(log), &Ending::Completes, dice.pace());
+            script.wait(dice.between(10, 120));
+            let verdict = if i % 5 == 1 || i % 5 == 3 {
+                Verdict::Rejected(Some(Ending::Completes))
+            } else {
+                Verdict::Approved
+            };
+            script.review(&task, &verdict, dice.pace());
+            script
+        })
+        .collect()
+}
+
+const WORKERS: [&str; 4] = ["Worker A", "Worker B", "Worker C", "Worker D"];
 
 /// One script per sample task, each from its creation four hours before `now`.
 fn scripts(root: &Path, zone: Zone, now: Instant) -> Vec<Script> {

@@ -43,7 +43,7 @@ use crate::time::Zone;
 
 /// Each cache's share of the tracker's budget, in percent (with the log
 /// caches' and the decisions' in `super`, they add up to 100).
-pub const HISTORY_SHARE: usize = 30;
+pub const HISTORY_SHARE: usize = 25;
 pub const EVENTS_SHARE: usize = 5;
 pub const SELECTIONS_SHARE: usize = 15;
 /// Projects whose locks are kept.
@@ -382,6 +382,24 @@ impl Database {
             .map(|(task, events)| (task, split_runs(&events)))
             .collect();
         Ok(StatisticsEvidence { tasks, recorded })
+    }
+
+    /// The recorded runs of `project_id` (for the estimate's history), kept in no cache.
+    pub fn recorded_runs(&mut self, project_id: &str, zone: Zone, busy_timeout: Duration) -> Result<Vec<RecordedRun>> {
+        self.prepare(zone, busy_timeout)?;
+        let read = read::in_read_transaction(&self.reader.conn, &self.path, |conn| {
+            let schema = match Schema::probe(conn)? {
+                Ok(schema) => schema,
+                Err(e) => return Ok(Err(e)),
+            };
+            Ok(Ok(read::project_events(conn, &schema, project_id)?))
+        })?;
+        let mut events: HashMap<String, Vec<RecordedEvent>> = HashMap::new();
+        for raw in read {
+            let task = raw.task().1.to_owned();
+            events.entry(task).or_default().extend(raw.into_event(zone));
+        }
+        Ok(events.values().flat_map(|e| split_runs(e)).collect())
     }
 
     /// Ready to read in `zone`, waiting for writers up to `busy_timeout`.

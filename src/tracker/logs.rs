@@ -18,7 +18,7 @@ use crate::io::logs::reader::LogProgress;
 use crate::time::Zone;
 
 /// The log caches' shares of the tracker's budget, in percent.
-pub const WORKER_LOGS_SHARE: usize = 20;
+pub const WORKER_LOGS_SHARE: usize = 15;
 pub const REVIEW_LOGS_SHARE: usize = 5;
 pub const LISTINGS_SHARE: usize = 5;
 

@@ -1,0 +1,148 @@
+//! A project's finished runs, for the estimate: its worker logs (every order's
+//! LOGS folder, `--loop` output included), the review logs that name it
+//! (reviews, and the rework runs inside them) and its recorded runs. Gathered
+//! at most every [`REFRESH`]: finished runs change slowly, and an estimate
+//! that holds still from tick to tick is the point. Each log's runs are kept
+//! with the file's state, so a refresh reads only the logs that moved.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use super::budget::Weigh;
+use super::logs::LogStore;
+use crate::decision::timeline::ReviewSpan;
+use crate::estimate::{Basis, PastRun, RunKind};
+use crate::evidence::recorded::RecordedRun;
+use crate::io::file_state::FileState;
+use crate::io::logs::paths;
+use crate::time::Zone;
+
+/// How long a project's gathered runs are used before they are gathered again.
+pub const REFRESH: Duration = Duration::from_secs(30);
+
+/// A project's finished runs, as last gathered.
+pub struct ProjectRuns {
+    gathered: SystemTime,
+    /// Each log's finished runs, by the state it was read at.
+    by_file: HashMap<PathBuf, (FileState, Vec<PastRun>)>,
+    /// The recorded runs that finished.
+    recorded: Vec<PastRun>,
+    pub basis: Arc<Basis>,
+}
+
+impl ProjectRuns {
+    /// Whether it is recent enough to use at `now`.
+    pub fn fresh(&self, now: SystemTime) -> bool {
+        now.duration_since(self.gathered).is_ok_and(|age| age < REFRESH)
+    }
+
+    /// Every finished run it holds.
+    pub fn past_runs(&self) -> Vec<PastRun> {
+        let logged = self.by_file.values().flat_map(|(_, runs)| runs.iter());
+        logged.chain(&self.recorded).cloned().collect()
+    }
+}
+
+impl Weigh for ProjectRuns {
+    fn bytes(&self) -> usize {
+        let files: usize = self
+            .by_file
+            .iter()
+            .map(|(path, (_, runs))| {
+                path.capacity()
+                    + std::mem::size_of::<(PathBuf, (FileState, Vec<PastRun>))>() * 3 / 2
+                    + std::mem::size_of::<PastRun>() * runs.capacity()
+            })
+            .sum();
+        files + std::mem::size_of::<PastRun>() * self.recorded.capacity() + self.basis.bytes()
+    }
+}
+
+/// Gathers `project`'s finished runs under the user-data `root`, reusing
+/// what `previous` read of logs that did not move; `recorded` are its
+/// recorded runs (from the database).
+pub fn gather(
+    logs: &mut LogStore,
+    root: &Path,
+    project: &str,
+    recorded: &[RecordedRun],
+    previous: Option<&ProjectRuns>,
+    zone: Zone,
+) -> ProjectRuns {
+    let mut by_file: HashMap<PathBuf, (FileState, Vec<PastRun>)> = HashMap::new();
+    let mut keep = |path: PathBuf, state: FileState, read: &mut dyn FnMut() -> Vec<PastRun>| {
+        let runs = match previous.and_then(|p| p.by_file.get(&path)) {
+            Some((seen, runs)) if *seen == state => runs.clone(),
+            _ => read(),
+        };
+        by_file.insert(path, (state, runs));
+    };
+    // Every order's worker logs.
+    let results = root.join("PROJECTS").join(project).join("RESULT");
+    let orders = std::fs::read_dir(&results).into_iter().flatten().flatten();
+    for order in orders.filter_map(|e| e.file_name().into_string().ok()) {
+        let Some(dir) = paths::logs_dir(root, project, &order) else {
+            continue;
+        };
+        for file in logs.folder_logs(&dir, root, zone) {
+            let Some(state) = FileState::of(&file.path) else {
+                continue;
+            };
+            keep(file.path.clone(), state, &mut || {
+                logs.worker_log(&file, zone)
+                    .map(|read| {
+                        read.value
+                            .iter()
+                            .filter_map(|r| PastRun::of_run(&r.run, RunKind::First))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            });
+        }
+    }
+    // The review logs that name the project.
+    let reviews = paths::review_dir(root);
+    let review_logs = std::fs::read_dir(&reviews).into_iter().flatten().flatten();
+    for entry in review_logs {
+        let path = entry.path();
+        let named = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.ends_with("_review.log"));
+        let Some(state) = FileState::of(&path).filter(|s| named && !s.is_dir) else {
+            continue;
+        };
+        let Some(path) = paths::inside(&path, &reviews, root) else {
+            continue;
+        };
+        keep(path.clone(), state, &mut || {
+            let Some(read) = logs.review(&path, zone) else {
+                return Vec::new();
+            };
+            let log = read.value;
+            if log.project_id.as_deref() != Some(project) {
+                return Vec::new();
+            }
+            let rework = log
+                .rework
+                .as_ref()
+                .and_then(|r| PastRun::of_run(&r.run, RunKind::Rework));
+            let review = PastRun::of_review(&ReviewSpan::of(&log));
+            rework.into_iter().chain(review).collect()
+        });
+    }
+    let recorded: Vec<PastRun> = recorded
+        .iter()
+        .filter_map(|r| PastRun::of_run(&r.run, RunKind::First))
+        .collect();
+    let mut gathered = ProjectRuns {
+        gathered: SystemTime::now(),
+        by_file,
+        recorded,
+        basis: Arc::default(),
+    };
+    gathered.basis = Arc::new(Basis::new(&gathered.past_runs()));
+    gathered
+}
