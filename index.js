@@ -67,6 +67,11 @@ function adopting(fn) {
   }
 }
 
+/** A `Date` (of any realm) as epoch milliseconds; anything else as it is, for the addon to check. */
+function epochMs(value) {
+  return Object.prototype.toString.call(value) === '[object Date]' ? Date.prototype.getTime.call(value) : value
+}
+
 function invalidArg(message) {
   const err = new TypeError(message)
   err.code = 'ERR_INVALID_ARG'
@@ -74,9 +79,9 @@ function invalidArg(message) {
 }
 
 /** Calls `listener` so that an exception it throws surfaces as uncaught, as from an event emitter. */
-function deliver(listener, err, changes) {
+function deliver(listener, err, changes, order) {
   try {
-    listener(err, changes)
+    listener(err, changes, order)
   } catch (thrown) {
     process.nextTick(() => {
       throw thrown
@@ -96,9 +101,9 @@ function watchExecutionSteps(projectId, options, listener) {
     if (closed || looking) return
     looking = true
     native.watchSessionTick(session).then(
-      (changes) => {
+      (report) => {
         looking = false
-        if (!closed && changes) deliver(listener, null, changes)
+        if (!closed && report) deliver(listener, null, report.changes, report.order ?? undefined)
       },
       (err) => {
         looking = false
@@ -137,6 +142,14 @@ exports.getMultipleTasksExecutionStepsSync = adopting((projectId, options) =>
 exports.getStepDurationStats = adopting((projectId, options) => native.getStepDurationStats(projectId, options, callerEnv()))
 exports.getStepDurationStatsSync = adopting((projectId, options) =>
   native.getStepDurationStatsSync(projectId, options, callerEnv()))
+exports.getOrderProgress = adopting((projectId, orderId, options) =>
+  native.getOrderProgress(projectId, orderId, options, callerEnv()))
+exports.getOrderProgressSync = adopting((projectId, orderId, options) =>
+  native.getOrderProgressSync(projectId, orderId, options, callerEnv()))
+exports.getEstimateCalibration = adopting((projectId, options) =>
+  native.getEstimateCalibration(projectId, options, callerEnv()))
+exports.getEstimateCalibrationSync = adopting((projectId, options) =>
+  native.getEstimateCalibrationSync(projectId, options, callerEnv()))
 exports.recordExecutionStep = adopting((projectId, taskId, step, event, options) =>
   native.recordExecutionStep(projectId, taskId, step, event, options, callerEnv()))
 exports.workerLogPath = adopting((projectId, orderId, taskId, options) =>
@@ -144,6 +157,7 @@ exports.workerLogPath = adopting((projectId, orderId, taskId, options) =>
 exports.setCacheBudget = adopting(native.setCacheBudget)
 exports.watchExecutionSteps = watchExecutionSteps
 exports.formatExecutionStepDisplay = adopting(native.formatExecutionStepDisplay)
+exports.formatRemaining = adopting((info, locale, now) => native.formatRemaining(info, locale, epochMs(now)))
 exports.formatExecutionStepJson = adopting(native.formatExecutionStepJson)
 exports.stepOfSubStep = adopting(native.stepOfSubStep)
 exports.createSampleDatabase = adopting(native.createSampleDatabase)

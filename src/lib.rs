@@ -36,6 +36,7 @@ pub mod step;
 pub mod time;
 
 mod decision;
+mod estimate;
 mod evidence;
 mod io;
 mod present;

@@ -131,7 +131,7 @@ fn replay(root: &Path, wal: bool, scenario: &Scenario) -> HashMap<(String, Strin
         let now = clock((write.at - at(0)).num_seconds());
         for watch in &mut watches {
             match watch.tick(&tracker, &now) {
-                Tick::Changes(changes) => {
+                Tick::Changes(changes, _) => {
                     for c in changes {
                         watched.insert((c.project_id, c.task_id), Seen::of(&c.current));
                     }

@@ -251,7 +251,7 @@ fn a_watcher_goes_on_when_the_journal_mode_is_switched_under_it() {
     };
     let mut watch = Watch::new(spec, &f.tracker).unwrap();
     let steps = |tick: Tick| match tick {
-        Tick::Changes(changes) => changes
+        Tick::Changes(changes, _) => changes
             .into_iter()
             .map(|c| c.current.current_step.map(|s| s.name()))
             .collect(),

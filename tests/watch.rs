@@ -25,7 +25,7 @@ fn watch(f: &Fixture, filter: BatchFilter) -> Watch {
 fn changes(tick: Tick) -> Vec<(String, Option<&'static str>, Option<&'static str>)> {
     match tick {
         Tick::Quiet => Vec::new(),
-        Tick::Changes(changes) => changes
+        Tick::Changes(changes, _) => changes
             .into_iter()
             .map(|c| {
                 (

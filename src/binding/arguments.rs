@@ -69,6 +69,31 @@ pub fn number_arg(value: Option<Unknown<'_>>, name: &str) -> Result<f64> {
     }
 }
 
+/// An instant given as epoch milliseconds (`index.js` turns a `Date` into
+/// them: telling a `Date` apart natively needs N-API 5, whose runtime keeps a
+/// handle open that test runners report).
+pub fn time_arg(value: Option<Unknown<'_>>, name: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let Some(value) = value.filter(|v| !is_absent(v)) else {
+        return Ok(None);
+    };
+    let ms = match value.get_type() {
+        // SAFETY: the type was just checked.
+        Ok(ValueType::Number) => {
+            unsafe { value.cast::<f64>() }.map_err(|_| Error::invalid_arg(format!("{name} must be a number")))?
+        }
+        _ => {
+            return Err(Error::invalid_arg(format!(
+                "{name} must be a Date or epoch milliseconds, got {}",
+                type_name(&value)
+            )))
+        }
+    };
+    chrono::DateTime::from_timestamp_millis(ms as i64)
+        .filter(|_| ms.is_finite())
+        .map(Some)
+        .ok_or_else(|| Error::invalid_value(format!("{name} is not a valid time: {}", js_number(ms))))
+}
+
 fn string_value(value: &Unknown<'_>, name: &str) -> Result<String> {
     match value.get_type() {
         // SAFETY: the type was just checked.

@@ -64,6 +64,76 @@ export interface ExecutionStepInfo {
   resumeFrom: StepName | null
   /** Verbose only: all seven steps of the current (or latest) attempt. */
   steps: StepReport[] | null
+  /**
+   * When the run going now is expected to end, from the project's own
+   * finished runs of the same kind; null when the task is not running, or the
+   * project has fewer than ten finished runs of that kind yet.
+   */
+  eta: Eta | null
+}
+
+/**
+ * When a running run is expected to end: a worker or rework run at its
+ * `[complete] success` (the move to DONE), a review at its verdict. Absolute
+ * instants (RFC 3339 with offset) that move only when the evidence does.
+ */
+export interface Eta {
+  /** The median of the ends of the past runs the run can still be like. */
+  expectedEndAt: string
+  /** The band `[lowAt, highAt]` holds the real end about 80 % of the time. */
+  lowAt: string
+  highAt: string
+  /** How many finished runs of this kind the estimate rests on. */
+  basisRuns: number
+  /** The run has gone past `highAt`. */
+  overdue: boolean
+}
+
+/** An ORDER's progress (`getOrderProgress`, and a watcher of one ORDER). */
+export interface OrderProgress {
+  projectId: string
+  orderId: string
+  /** Its tasks, every status. */
+  total: number
+  /** Running: a worker run, a rework run or a review going. */
+  running: number
+  /** Waiting to run: QUEUED, BLOCKED, REWORK not running. */
+  waiting: number
+  /** Through the pipeline: DONE, IN_REVIEW, COMPLETED. */
+  finished: number
+  /** Stopped part-way: INTERRUPTED, ESCALATED, WAITING_INPUT. */
+  stopped: number
+  /** Out of the ORDER: CANCELLED, SKIPPED, REJECTED (and unknown statuses). */
+  inactive: number
+  /** Tasks whose latest run failed. */
+  failed: number
+  /**
+   * Step-weighted, 0–100: each task's reached steps over seven (a finished
+   * task counts seven), over every task but the inactive ones; 100 for an
+   * ORDER with none.
+   */
+  percent: number
+  /**
+   * When the runs going now are expected to end (the latest of their `eta`s);
+   * null when none runs or one of them has no estimate yet. Waiting tasks are
+   * not in it.
+   */
+  expectedEndAt: string | null
+}
+
+/** How the estimate did on the project's own finished runs of one kind. */
+export interface EstimateCalibration {
+  kind: 'first' | 'rework' | 'review'
+  /** Finished runs of the kind. */
+  runs: number
+  /** Estimates made: each run left out, at the start of each step and at 25/50/75 % of its long steps. */
+  estimates: number
+  /** Median of |expected end − real end|. */
+  medianAbsErrorMs: number
+  /** The same for the naive estimate (the sum of the remaining steps' medians). */
+  naiveMedianAbsErrorMs: number
+  /** Share (0–1) of estimates whose band held the real end; meant to be 0.8. */
+  coverage: number
 }
 
 /** A step's name and its display name. */
@@ -139,7 +209,9 @@ export interface ExecutionStepWatcher {
  * tasks changes: first with every task (`previous: null`), then only tasks
  * whose information differs; a task that leaves the filter (e.g. becomes DONE)
  * gets one last change with its final state. Nothing is reported while
- * nothing changes. Failures (the database vanished, was replaced by something
+ * nothing changes. A watcher given `orderId` also passes the ORDER's
+ * progress as `order`, with every report and whenever it moved (then
+ * `changes` may be empty). Failures (the database vanished, was replaced by something
  * unreadable, …) reach the listener as `err` with a `code`, once, and the
  * watcher keeps trying. Change detection runs off the JS thread and reads
  * only what changed.
@@ -151,5 +223,5 @@ export interface ExecutionStepWatcher {
 export declare function watchExecutionSteps(
   projectId: string,
   options: WatchOptions | undefined | null,
-  listener: (err: Error | null, changes: ExecutionStepChange[]) => void,
+  listener: (err: Error | null, changes: ExecutionStepChange[], order?: OrderProgress) => void,
 ): ExecutionStepWatcher

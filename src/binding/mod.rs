@@ -23,7 +23,9 @@ use napi::{Env, Task};
 use napi_derive::napi;
 
 use crate::error::Result as CoreResult;
+use crate::estimate::calibration::Calibration;
 use crate::present::format::{format_display, DisplayFields};
+use crate::present::order::OrderProgress;
 use crate::present::result::{self, Presentation};
 use crate::present::stats::StepDurationStats;
 use crate::step::{Step, TOTAL_STEPS};
@@ -389,6 +391,180 @@ pub fn record_execution_step(
             &source,
             &Clock::system(),
         )
+    })
+    .map_err(|e| js_error(&env, e))
+}
+
+// ------------------------------------------------------------------- orders
+
+struct OrderQuery {
+    project_id: String,
+    order_id: String,
+    source: Access,
+}
+
+fn order_query(
+    env: &Env,
+    project_id: Option<Unknown<'_>>,
+    order_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
+) -> CoreResult<OrderQuery> {
+    let project_id = string_arg(project_id, "projectId")?;
+    let order_id = string_arg(order_id, "orderId")?;
+    let o = Options::new(env, options, "options")?;
+    let q = QueryOptions::read(&o)?;
+    Ok(OrderQuery {
+        project_id,
+        order_id,
+        source: q.source(&o, caller_environment(env, caller_env))?,
+    })
+}
+
+fn order_progress_impl(q: OrderQuery) -> CoreResult<OrderProgress> {
+    TRACKER.order_progress(&q.project_id, &q.order_id, &q.source, &Clock::system())
+}
+
+job_task!(
+    OrderProgressTask,
+    OrderQuery,
+    OrderProgress,
+    Js<OrderProgress>,
+    |env, progress| Ok(Js(progress))
+);
+
+/// An ORDER's progress: its tasks by state, a step-weighted `percent` (each
+/// task's reached steps over seven; a finished task counts seven; cancelled,
+/// skipped and rejected tasks are left out) and the expected end of the runs
+/// going now. Runs off the JS thread.
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, orderId: string, options?: QueryOptions | undefined | null",
+    ts_return_type = "Promise<OrderProgress>"
+)]
+pub fn get_order_progress(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    order_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
+) -> AsyncTask<OrderProgressTask> {
+    AsyncTask::new(OrderProgressTask(Job::new(
+        guarded(|| order_query(&env, project_id, order_id, options, caller_env)),
+        order_progress_impl,
+    )))
+}
+
+/// `getOrderProgress` on the calling thread.
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, orderId: string, options?: QueryOptions | undefined | null",
+    ts_return_type = "OrderProgress"
+)]
+pub fn get_order_progress_sync(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    order_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
+) -> Result<Js<OrderProgress>> {
+    guarded(|| order_query(&env, project_id, order_id, options, caller_env).and_then(order_progress_impl))
+        .map(Js)
+        .map_err(|e| js_error(&env, e))
+}
+
+// --------------------------------------------------------------- estimates
+
+fn calibration_impl(q: StatsQuery) -> CoreResult<Vec<Calibration>> {
+    TRACKER.estimate_calibration(&q.project_id, &q.source, &Clock::system())
+}
+
+job_task!(
+    CalibrationTask,
+    StatsQuery,
+    Vec<Calibration>,
+    Js<Vec<Calibration>>,
+    |env, c| Ok(Js(c))
+);
+
+/// How well the estimate (`eta`) does on the project's own finished runs:
+/// each is left out and estimated from the others at the start of each of its
+/// steps (and part-way through its long steps), per kind of run with more
+/// than nine runs — the median error, that of the naive sum of the steps'
+/// medians beside it, and how often the band held the real end (meant: 80 %).
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null",
+    ts_return_type = "Promise<EstimateCalibration[]>"
+)]
+pub fn get_estimate_calibration(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
+) -> AsyncTask<CalibrationTask> {
+    AsyncTask::new(CalibrationTask(Job::new(
+        guarded(|| stats_query(&env, project_id, options, caller_env)),
+        calibration_impl,
+    )))
+}
+
+/// `getEstimateCalibration` on the calling thread.
+#[napi(
+    catch_unwind,
+    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null",
+    ts_return_type = "EstimateCalibration[]"
+)]
+pub fn get_estimate_calibration_sync(
+    env: Env,
+    project_id: Option<Unknown<'_>>,
+    options: Option<Unknown<'_>>,
+    caller_env: Option<Unknown<'_>>,
+) -> Result<Js<Vec<Calibration>>> {
+    guarded(|| stats_query(&env, project_id, options, caller_env).and_then(calibration_impl))
+        .map(Js)
+        .map_err(|e| js_error(&env, e))
+}
+
+/// How long the running run of `info` has left, by its `eta`, at `now`
+/// (default: now): `残り約3分`, `残り1分未満`, `予定超過`; English `about 3 min
+/// left`, `less than a minute left`, `overdue`. An empty string without an
+/// estimate (not running, or too little history yet).
+#[napi(
+    catch_unwind,
+    ts_args_type = "info: ExecutionStepInfo, locale?: 'ja' | 'en' | undefined | null, now?: Date | number | undefined | null"
+)]
+pub fn format_remaining(
+    env: Env,
+    info: Option<Unknown<'_>>,
+    locale: Option<Unknown<'_>>,
+    now: Option<Unknown<'_>>,
+) -> Result<String> {
+    guarded(|| {
+        let locale = match locale.filter(|l| !matches!(l.get_type(), Ok(ValueType::Undefined | ValueType::Null))) {
+            Some(l) => options::locale_of(Some(&string_arg(Some(l), "locale")?), "locale")?,
+            None => Default::default(),
+        };
+        let now = arguments::time_arg(now, "now")?.unwrap_or_else(chrono::Utc::now);
+        let info = info
+            .filter(|i| matches!(i.get_type(), Ok(ValueType::Object)))
+            .ok_or_else(|| {
+                crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
+            })?;
+        let info: serde_json::Value = env.from_js_value(info).map_err(|_| {
+            crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
+        })?;
+        let eta = info.get("eta").filter(|e| e.is_object());
+        let expected = eta
+            .and_then(|e| e.get("expectedEndAt"))
+            .and_then(|t| t.as_str())
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.to_utc());
+        let overdue = eta
+            .and_then(|e| e.get("overdue"))
+            .and_then(|o| o.as_bool())
+            .unwrap_or(false);
+        Ok(crate::present::format::format_remaining(expected, overdue, now, locale))
     })
     .map_err(|e| js_error(&env, e))
 }

@@ -21,6 +21,7 @@ use super::options::WatchOptions;
 use super::types::Js;
 use super::TRACKER;
 use crate::error::Result as CoreResult;
+use crate::present::order::OrderProgress;
 use crate::time::Clock;
 use crate::tracker::watch::{ExecutionStepChange as CoreChange, Tick, Watch, WatchSpec};
 
@@ -80,6 +81,13 @@ pub fn watch_session_close(session: &External<WatchSession>) {
     session.watch.lock().unwrap_or_else(|p| p.into_inner()).take();
 }
 
+/// What a tick found: the changed tasks and, for a watcher of one ORDER, its progress.
+#[derive(serde::Serialize)]
+pub struct Report {
+    changes: Vec<CoreChange>,
+    order: Option<OrderProgress>,
+}
+
 /// One tick of a watcher, on the libuv pool.
 pub struct TickTask {
     watch: Arc<Mutex<Option<Watch>>>,
@@ -87,8 +95,8 @@ pub struct TickTask {
 
 #[napi]
 impl Task for TickTask {
-    type Output = CoreResult<Option<Vec<CoreChange>>>;
-    type JsValue = Option<Js<Vec<CoreChange>>>;
+    type Output = CoreResult<Option<Report>>;
+    type JsValue = Option<Js<Report>>;
 
     fn compute(&mut self) -> Result<Self::Output> {
         Ok(guarded(|| {
@@ -96,7 +104,7 @@ impl Task for TickTask {
             let Some(watch) = watch.as_mut() else { return Ok(None) };
             match watch.tick(&TRACKER, &Clock::system()) {
                 Tick::Quiet => Ok(None),
-                Tick::Changes(changes) => Ok(Some(changes)),
+                Tick::Changes(changes, order) => Ok(Some(Report { changes, order })),
                 Tick::Failed(e) => Err(e),
             }
         }))

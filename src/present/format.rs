@@ -3,6 +3,7 @@
 
 use crate::locale::Locale;
 use crate::step::{Step, TOTAL_STEPS};
+use crate::time::Instant;
 
 /// The fields of a result the one-line display reads. Results may come back
 /// from JSON or IPC, so every field is optional.
@@ -54,6 +55,40 @@ pub fn format_display(info: &DisplayFields<'_>, locale: Locale) -> String {
             )
         }
         _ => format!("[{}] {}", info.status.unwrap_or("UNKNOWN"), locale.not_running()),
+    }
+}
+
+/// `formatRemaining`: how long the running run has left, by its estimate
+/// (`expected_end_at`, `overdue`), at `now`: `残り約3分`, `残り1分未満`,
+/// `予定超過` / `about 3 min left`, `less than a minute left`, `overdue`. Empty
+/// without an estimate (not running, or too little history).
+pub fn format_remaining(expected_end_at: Option<Instant>, overdue: bool, now: Instant, locale: Locale) -> String {
+    let Some(end) = expected_end_at else {
+        return String::new();
+    };
+    if overdue || end <= now {
+        return match locale {
+            Locale::Ja => "予定超過".into(),
+            Locale::En => "overdue".into(),
+        };
+    }
+    let seconds = (end - now).num_seconds();
+    if seconds < 60 {
+        return match locale {
+            Locale::Ja => "残り1分未満".into(),
+            Locale::En => "less than a minute left".into(),
+        };
+    }
+    // Whole minutes, rounded; past an hour, hours and minutes.
+    let minutes = (seconds + 30) / 60;
+    let (h, m) = (minutes / 60, minutes % 60);
+    match (locale, h) {
+        (Locale::Ja, 0) => format!("残り約{m}分"),
+        (Locale::Ja, _) if m == 0 => format!("残り約{h}時間"),
+        (Locale::Ja, _) => format!("残り約{h}時間{m}分"),
+        (Locale::En, 0) => format!("about {m} min left"),
+        (Locale::En, _) if m == 0 => format!("about {h} h left"),
+        (Locale::En, _) => format!("about {h} h {m} min left"),
     }
 }
 
@@ -121,5 +156,25 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(format_display(&absurd, Locale::Ja), "[4/7] AI実行中 (57%)");
+    }
+
+    #[test]
+    fn remaining_time_reads_as_people_say_it() {
+        use chrono::{TimeDelta, TimeZone, Utc};
+        let now = Utc.with_ymd_and_hms(2026, 12, 6, 3, 0, 0).unwrap();
+        let in_ = |s: i64| Some(now + TimeDelta::seconds(s));
+        let cases: &[(Option<Instant>, bool, &str, &str)] = &[
+            (in_(185), false, "残り約3分", "about 3 min left"),
+            (in_(59), false, "残り1分未満", "less than a minute left"),
+            (in_(3600), false, "残り約1時間", "about 1 h left"),
+            (in_(4850), false, "残り約1時間21分", "about 1 h 21 min left"),
+            (in_(600), true, "予定超過", "overdue"),
+            (in_(-5), false, "予定超過", "overdue"),
+            (None, false, "", ""),
+        ];
+        for &(end, overdue, ja, en) in cases {
+            assert_eq!(format_remaining(end, overdue, now, Locale::Ja), ja);
+            assert_eq!(format_remaining(end, overdue, now, Locale::En), en);
+        }
     }
 }

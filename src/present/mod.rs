@@ -3,5 +3,6 @@
 
 pub mod format;
 pub mod json;
+pub mod order;
 pub mod result;
 pub mod stats;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::decision::timeline::StepStatus;
 use crate::decision::{Decision, Source};
+use crate::estimate::Estimate;
 use crate::evidence::TaskRow;
 use crate::locale::Locale;
 use crate::step::{Step, TOTAL_STEPS};
@@ -57,6 +58,34 @@ pub struct ExecutionStepInfo {
     pub failed_step: Option<Step>,
     pub resume_from: Option<Step>,
     pub steps: Option<Vec<StepReport>>,
+    /// When the running run is expected to end; `None` when not running, or
+    /// while the project has too few finished runs of its kind.
+    pub eta: Option<Eta>,
+}
+
+/// When a running run is expected to end (RFC 3339 instants with offset).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Eta {
+    pub expected_end_at: String,
+    pub low_at: String,
+    pub high_at: String,
+    pub basis_runs: u32,
+    pub overdue: bool,
+}
+
+impl Eta {
+    fn of(estimate: &Estimate, zone: crate::time::Zone) -> Eta {
+        // To the second: an estimate is not finer than that.
+        let at = |t: crate::time::Instant| zone.format(chrono::SubsecRound::round_subsecs(t, 0));
+        Eta {
+            expected_end_at: at(estimate.expected_end_at),
+            low_at: at(estimate.low_at),
+            high_at: at(estimate.high_at),
+            basis_runs: estimate.basis_runs.min(u32::MAX as usize) as u32,
+            overdue: estimate.overdue,
+        }
+    }
 }
 
 /// How to show results.
@@ -89,11 +118,19 @@ impl ExecutionStepInfo {
             failed_step: None,
             resume_from: None,
             steps: None,
+            eta: None,
         }
     }
 
-    /// The result for `task` as `decision` decided it, shown at `clock.now`.
-    pub fn new(task: &TaskRow, decision: &Decision, presentation: Presentation, clock: &Clock) -> ExecutionStepInfo {
+    /// The result for `task` as `decision` decided it, with the estimate of its
+    /// run's end, shown at `clock.now`.
+    pub fn new(
+        task: &TaskRow,
+        decision: &Decision,
+        eta: Option<&Estimate>,
+        presentation: Presentation,
+        clock: &Clock,
+    ) -> ExecutionStepInfo {
         let locale = presentation.locale;
         let current = decision.current_step;
         let format = |t| clock.zone.format(t);
@@ -147,6 +184,7 @@ impl ExecutionStepInfo {
             failed_step: decision.failure.as_ref().map(|f| f.step),
             resume_from: decision.resume_from,
             steps,
+            eta: eta.filter(|_| decision.running).map(|e| Eta::of(e, clock.zone)),
         }
     }
 }

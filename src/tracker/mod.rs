@@ -9,6 +9,7 @@ pub(crate) mod budget;
 mod database;
 mod incremental;
 mod logs;
+mod run_history;
 pub mod watch;
 
 use std::collections::{HashMap, HashSet};
@@ -22,9 +23,12 @@ use self::bounded::Bounded;
 use self::budget::{Budget, Share, Weigh, BUDGET_RANGE, DEFAULT_BUDGET_BYTES};
 use self::database::{DataStamp, Database, TaskData};
 use self::logs::LogStore;
+use self::run_history::ProjectRuns;
 use crate::decision::timeline::ReviewSpan;
 use crate::decision::{decide, plan, Decision, Plan};
 use crate::error::{Error, Result};
+use crate::estimate::calibration::{calibrate, Calibration};
+use crate::estimate::{Basis, Estimate, Position, RunKind};
 use crate::evidence::review_log::ReviewLog;
 use crate::evidence::{TaskEvidence, TaskRow, WorkerLogRun};
 use crate::io::db::connection::{self, database_state};
@@ -33,6 +37,7 @@ use crate::io::db::read::Selection;
 use crate::io::db::write::{record_step_event, NewStepEvent};
 use crate::io::file_state::FileState;
 use crate::io::logs::paths;
+use crate::present::order::{order_progress, OrderProgress};
 use crate::present::result::{ExecutionStepInfo, Presentation};
 use crate::present::stats::{review_sample, run_samples, summarize, StepDurationStats};
 use crate::step::{Step, StepEvent};
@@ -46,6 +51,8 @@ const MAX_ID_LEN: usize = 512;
 const MAX_DETAIL_LEN: usize = 16 * 1024;
 /// The decisions' share of the budget, in percent.
 const DECISIONS_SHARE: usize = 20;
+/// The projects' gathered runs' share (the estimate's history).
+const RUN_HISTORIES_SHARE: usize = 10;
 
 /// How a call reaches its data: the database and user-data paths it names
 /// (else the defaults of `environment`), and how long it waits for a writer.
@@ -74,7 +81,7 @@ impl Default for Access {
 pub struct BatchFilter {
     pub task_ids: Option<Vec<String>>,
     pub order_id: Option<String>,
-    /// Default `["IN_PROGRESS"]` when no task ids are given.
+    /// Default `["IN_PROGRESS"]` when no task ids are given; empty: every status.
     pub statuses: Option<Vec<String>>,
 }
 
@@ -90,6 +97,8 @@ pub struct StatsFilter {
 pub struct Evaluated {
     pub task: Arc<TaskRow>,
     pub decision: Arc<Decision>,
+    /// When its run is expected to end, for a running task with enough history.
+    pub eta: Option<Estimate>,
 }
 
 /// What a decision was made from, to tell whether it still stands.
@@ -139,6 +148,8 @@ pub struct StepTracker {
     writers: Mutex<HashMap<PathBuf, Writer>>,
     logs: Mutex<LogStore>,
     decisions: Mutex<Bounded<TaskKey, Kept>>,
+    /// Each project's finished runs, for the estimate: (database, project).
+    run_histories: Mutex<Bounded<(PathBuf, String), Arc<ProjectRuns>>>,
     /// Canonical forms of user-data roots (resolving costs a system call per component).
     roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
 }
@@ -176,6 +187,7 @@ impl StepTracker {
         StepTracker {
             logs: Mutex::new(LogStore::new(&budget)),
             decisions: Mutex::new(Bounded::new(Share::of(&budget, DECISIONS_SHARE))),
+            run_histories: Mutex::new(Bounded::new(Share::of(&budget, RUN_HISTORIES_SHARE))),
             budget,
             databases: Mutex::default(),
             writers: Mutex::default(),
@@ -231,7 +243,7 @@ impl StepTracker {
         };
         let evaluated = self.evaluate(&selection, source, clock)?;
         Ok(match evaluated.first() {
-            Some(e) => ExecutionStepInfo::new(&e.task, &e.decision, presentation, clock),
+            Some(e) => ExecutionStepInfo::new(&e.task, &e.decision, e.eta.as_ref(), presentation, clock),
             None => ExecutionStepInfo::not_found(project_id, task_id, presentation),
         })
     }
@@ -248,7 +260,7 @@ impl StepTracker {
         let evaluated = self.evaluate_batch(project_id, filter, source, clock)?;
         Ok(evaluated
             .iter()
-            .map(|e| ExecutionStepInfo::new(&e.task, &e.decision, presentation, clock))
+            .map(|e| ExecutionStepInfo::new(&e.task, &e.decision, e.eta.as_ref(), presentation, clock))
             .collect())
     }
 
@@ -266,6 +278,7 @@ impl StepTracker {
         }
         let default_statuses = ["IN_PROGRESS".to_owned()];
         let statuses = match (&filter.statuses, &filter.task_ids) {
+            (Some(s), _) if s.is_empty() => None,
             (Some(s), _) => Some(s.as_slice()),
             (None, None) => Some(&default_statuses[..]),
             (None, Some(_)) => None,
@@ -281,6 +294,45 @@ impl StepTracker {
         let updated = |e: &Evaluated| e.task.updated_at.or(e.decision.last_updated);
         evaluated.sort_by(|a, b| updated(b).cmp(&updated(a)).then_with(|| a.task.id.cmp(&b.task.id)));
         Ok(evaluated)
+    }
+
+    /// An ORDER's progress (`getOrderProgress`): its tasks by state, its
+    /// step-weighted percent and the expected end of its running runs.
+    pub fn order_progress(
+        &self,
+        project_id: &str,
+        order_id: &str,
+        source: &Access,
+        clock: &Clock,
+    ) -> Result<OrderProgress> {
+        check_id("orderId", order_id)?;
+        let filter = BatchFilter {
+            order_id: Some(order_id.to_owned()),
+            statuses: Some(Vec::new()),
+            ..BatchFilter::default()
+        };
+        let tasks = self.evaluate_batch(project_id, &filter, source, clock)?;
+        Ok(order_progress(
+            project_id,
+            order_id,
+            tasks
+                .iter()
+                .map(|e| (e.task.status.as_str(), &*e.decision, e.eta.as_ref())),
+            clock.zone,
+        ))
+    }
+
+    /// How well the estimate did on the project's own finished runs
+    /// (`getEstimateCalibration`): each left out and estimated from the others.
+    pub fn estimate_calibration(&self, project_id: &str, source: &Access, clock: &Clock) -> Result<Vec<Calibration>> {
+        check_id("projectId", project_id)?;
+        let location = self.locate(source)?;
+        self.basis(&location, project_id, source, clock.zone);
+        let runs = lock(&self.run_histories)
+            .get(&(location.db_path.clone(), project_id.to_owned()))
+            .map(|r| r.past_runs())
+            .unwrap_or_default();
+        Ok(calibrate(&runs))
     }
 
     /// Per-step durations over the finished steps of the project's (or an
@@ -522,9 +574,47 @@ impl StepTracker {
             out.push(Evaluated {
                 task: Arc::clone(task),
                 decision,
+                eta: None,
             });
         }
+        drop(logs);
+        if out.iter().any(|e| e.decision.running) {
+            if let Some(basis) = self.basis(&location, selection.project_id, source, zone) {
+                for e in out.iter_mut() {
+                    e.eta = position(&e.decision).and_then(|p| basis.estimate(p, clock.now));
+                }
+            }
+        }
         Ok(out)
+    }
+
+    /// The estimate's basis for `project`: its finished runs, gathered again
+    /// when older than [`run_history::REFRESH`]. `None` without a user-data folder.
+    fn basis(&self, location: &Location, project: &str, source: &Access, zone: Zone) -> Option<Arc<Basis>> {
+        let key = (location.db_path.clone(), project.to_owned());
+        let previous = lock(&self.run_histories).get(&key).cloned();
+        if let Some(runs) = previous.as_ref().filter(|r| r.fresh(std::time::SystemTime::now())) {
+            return Some(Arc::clone(&runs.basis));
+        }
+        let root = self.canonical_root(&location.user_data_dir)?;
+        let recorded = self
+            .on_database(location, source, |db, _, left| db.recorded_runs(project, zone, left))
+            .unwrap_or_default();
+        let gathered = {
+            let mut logs = lock(&self.logs);
+            Arc::new(run_history::gather(
+                &mut logs,
+                &root,
+                project,
+                &recorded,
+                previous.as_deref(),
+                zone,
+            ))
+        };
+        let basis = Arc::clone(&gathered.basis);
+        let weight = gathered.bytes() + key.0.capacity() + key.1.capacity();
+        lock(&self.run_histories).insert(key, gathered, weight);
+        Some(basis)
     }
 
     /// The evidence plan for a task whose database evidence is `data` and whose
@@ -668,6 +758,17 @@ impl StepTracker {
             .get(db_path)
             .map_or(0, |db| lock(db).history_rows_held())
     }
+}
+
+/// Where a running task's run is, for the estimate: its kind, its step and
+/// when it entered it (the attempt's start where the step's is not known).
+fn position(decision: &Decision) -> Option<Position> {
+    let step = decision.current_step?;
+    Some(Position {
+        kind: RunKind::of(decision.running_phase?),
+        step,
+        step_started_at: decision.timeline[step.index()].started_at.or(decision.started_at)?,
+    })
 }
 
 /// The LOGS folder of the task's order (none if its ids cannot name a folder).

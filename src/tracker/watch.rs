@@ -2,7 +2,8 @@
 //! tasks through the tracker — which reads only what changed, and keeps every
 //! decision whose evidence did not move — and reports only the tasks whose
 //! information changed. A tick on which nothing moved reads no database
-//! rows, parses no log and builds no result.
+//! rows, parses no log and builds no result. A watcher of one ORDER also
+//! reports the ORDER's progress whenever it moved.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +12,9 @@ use super::{check_id, Access, BatchFilter, Evaluated, StepTracker};
 use crate::decision::timeline::StepStatus;
 use crate::decision::Decision;
 use crate::error::{Error, Result};
+use crate::estimate::Estimate;
 use crate::evidence::TaskRow;
+use crate::present::order::OrderProgress;
 use crate::present::result::{ExecutionStepInfo, Presentation};
 use crate::time::Clock;
 
@@ -40,7 +43,9 @@ pub struct ExecutionStepChange {
 pub enum Tick {
     /// Nothing changed, or nothing that shows.
     Quiet,
-    Changes(Vec<ExecutionStepChange>),
+    /// Tasks whose information changed (none when only the ORDER's progress
+    /// moved), and the ORDER's progress when the watcher follows an ORDER.
+    Changes(Vec<ExecutionStepChange>, Option<OrderProgress>),
     /// Reading failed in a new way (the same failure is reported once).
     Failed(Error),
 }
@@ -49,6 +54,7 @@ pub enum Tick {
 struct Reported {
     task: Arc<TaskRow>,
     decision: Arc<Decision>,
+    eta: Option<Estimate>,
     info: ExecutionStepInfo,
 }
 
@@ -56,6 +62,8 @@ struct Reported {
 pub struct Watch {
     spec: WatchSpec,
     reported: HashMap<String, Reported>,
+    /// The ORDER's progress reported last (a watcher of one ORDER).
+    order: Option<OrderProgress>,
     /// The failure reported last, so it is not repeated every tick.
     failing: Option<Error>,
 }
@@ -71,19 +79,23 @@ impl Watch {
         Ok(Watch {
             spec,
             reported: HashMap::new(),
+            order: None,
             failing: None,
         })
     }
 
     /// Looks for changes.
     pub fn tick(&mut self, tracker: &StepTracker, clock: &Clock) -> Tick {
-        match self.changes(tracker, clock) {
-            Ok(changes) => {
+        match self
+            .changes(tracker, clock)
+            .and_then(|c| Ok((c, self.order_moved(tracker, clock)?)))
+        {
+            Ok((changes, moved)) => {
                 self.failing = None;
-                if changes.is_empty() {
+                if changes.is_empty() && !moved {
                     Tick::Quiet
                 } else {
-                    Tick::Changes(changes)
+                    Tick::Changes(changes, self.order.clone())
                 }
             }
             Err(e) if self.failing.as_ref() == Some(&e) => Tick::Quiet,
@@ -120,15 +132,15 @@ impl Watch {
         }
 
         let mut changes = Vec::new();
-        for Evaluated { task, decision } in evaluated {
+        for Evaluated { task, decision, eta } in evaluated {
             let previous = self.reported.get(&task.id);
-            if previous.is_some_and(|p| Arc::ptr_eq(&p.decision, &decision) && p.task == task) {
-                continue; // the same evidence: the same answer
+            if previous.is_some_and(|p| Arc::ptr_eq(&p.decision, &decision) && p.task == task && p.eta == eta) {
+                continue; // the same evidence and estimate: the same answer
             }
-            let info = ExecutionStepInfo::new(&task, &decision, spec.presentation, clock);
+            let info = ExecutionStepInfo::new(&task, &decision, eta.as_ref(), spec.presentation, clock);
             if previous.is_some_and(|p| without_elapsed(&p.info) == without_elapsed(&info)) {
                 let reported = self.reported.get_mut(&task.id).expect("just looked up");
-                (reported.task, reported.decision) = (task, decision);
+                (reported.task, reported.decision, reported.eta) = (task, decision, eta);
                 continue;
             }
             changes.push(ExecutionStepChange {
@@ -137,7 +149,15 @@ impl Watch {
                 previous: previous.map(|p| p.info.clone()),
                 current: info.clone(),
             });
-            self.reported.insert(task.id.clone(), Reported { task, decision, info });
+            self.reported.insert(
+                task.id.clone(),
+                Reported {
+                    task,
+                    decision,
+                    eta,
+                    info,
+                },
+            );
         }
         for id in gone {
             if let Some(previous) = self.reported.remove(&id) {
@@ -154,6 +174,17 @@ impl Watch {
             self.reported.remove(id);
         }
         Ok(changes)
+    }
+
+    /// Brings the followed ORDER's progress up to date: whether it moved.
+    fn order_moved(&mut self, tracker: &StepTracker, clock: &Clock) -> Result<bool> {
+        let Some(order_id) = &self.spec.filter.order_id else {
+            return Ok(false);
+        };
+        let progress = tracker.order_progress(&self.spec.project_id, order_id, &self.spec.source, clock)?;
+        let moved = self.order.as_ref() != Some(&progress);
+        self.order = Some(progress);
+        Ok(moved)
     }
 }
 
