@@ -1,6 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
+import * as os from 'node:os'
 import * as path from 'node:path'
+import { createSampleDatabase } from '..'
 import { LOG_2001, LOG_2002, logUntil, PROJECT, UserData } from './helpers'
 
 const CLI = path.join(__dirname, '..', 'bin', 'aipm-steps.js')
@@ -82,6 +84,60 @@ test('stats prints a table with a bar per step', () => {
   const json = JSON.parse(cli(['stats', PROJECT, '--db', ud.dbPath, '--json']).stdout)
   expect(json).toHaveLength(7)
   expect(json[3]).toMatchObject({ step: 'execute_task', count: 1, max_ms: 4000 }) // TASK_2002 is still in its AI step
+})
+
+describe('the remaining time, on the sample (ORDER_118 is its history)', () => {
+  let dir: string
+  let sample: string
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aipm-cli-sample-'))
+    sample = createSampleDatabase(dir)
+  })
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+  test("list shows each running task's remaining time, and --order the ORDER on a last line", () => {
+    const r = cli(['list', PROJECT, '--db', sample, '--order', 'ORDER_119'])
+    expect(r.code).toBe(0)
+    const lines = r.stdout.trimEnd().split('\n')
+    expect(lines).toHaveLength(5 + 1)
+    for (const line of lines.slice(0, 5)) expect(line).toMatch(/\(\d+%\)  (残り約\d+分|残り1分未満|予定超過)  (Worker [A-D]|ParallelWorker)  \((log|history|recorded)\)$/)
+    expect(lines[5]).toMatch(/^ORDER_119  56%  実行中 7、待機 3、完了 2、停止 2（失敗 1）  実行中タスク終了予定 ~\d\d:\d\d$/)
+    const en = cli(['list', PROJECT, '--db', sample, '--order', 'ORDER_119', '--locale', 'en']).stdout
+    expect(en).toMatch(/ORDER_119  56%  7 running, 3 waiting, 2 finished, 2 stopped \(1 failed\)  running tasks end ~\d\d:\d\d\n$/)
+    expect(en).toMatch(/(about \d+ min left|less than a minute left|overdue)/)
+    // --json: the seed's shape, with eta in snake_case
+    const json = JSON.parse(cli(['list', PROJECT, '--db', sample, '--json']).stdout)
+    expect(json.TASK_1031.eta).toEqual({
+      expected_end_at: expect.any(String),
+      low_at: expect.any(String),
+      high_at: expect.any(String),
+      basis_runs: expect.any(Number),
+      overdue: expect.any(Boolean),
+    })
+  })
+
+  test('stats shows how the estimate did on the finished runs', () => {
+    const r = cli(['stats', PROJECT, '--db', sample])
+    expect(r.code).toBe(0)
+    expect(r.stdout).toContain('remaining-time estimate, each finished run left out')
+    for (const kind of ['first', 'rework', 'review']) expect(r.stdout).toMatch(new RegExp(`^  ${kind} +\\d+ +\\d+ +[\\d.]+[ms] +[\\d.]+[ms] +\\d+%$`, 'm'))
+    expect(cli(['stats', PROJECT, '--db', ud.dbPath]).stdout).toContain('not calibrated yet')
+  })
+
+  test('watch --order adds the remaining time to each change and prints the ORDER when it moves', async () => {
+    const child = spawn(process.execPath, [CLI, 'watch', PROJECT, '--db', sample, '--order', 'ORDER_119', '--interval', '50'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    try {
+      let stdout = ''
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+      for (let i = 0; i < 100 && !stdout.includes('"order"'); i++) await new Promise((r) => setTimeout(r, 50))
+      const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l))
+      expect(lines.slice(0, 5).map((l) => typeof l.remaining)).toEqual(Array(5).fill('string'))
+      expect(lines[0].remaining).not.toBe('')
+      expect(lines[5]).toEqual({ order: expect.objectContaining({ order_id: 'ORDER_119', percent: 56, running: 7, expected_end_at: expect.any(String) }) })
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
 })
 
 test('record writes an event the next query reads', () => {

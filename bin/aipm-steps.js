@@ -57,6 +57,23 @@ function statsJson(s) {
   }
 }
 
+/** An ORDER's progress under the CLI's snake_case names. */
+function orderJson(o) {
+  return {
+    project_id: o.projectId,
+    order_id: o.orderId,
+    total: o.total,
+    running: o.running,
+    waiting: o.waiting,
+    finished: o.finished,
+    stopped: o.stopped,
+    inactive: o.inactive,
+    failed: o.failed,
+    percent: o.percent,
+    expected_end_at: o.expectedEndAt,
+  }
+}
+
 function printJson(value) {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
 }
@@ -105,10 +122,32 @@ function showList(values, [project]) {
   const width = Math.max(...rows.map((i) => i.taskId.length))
   for (const info of rows) {
     const line = steps.formatExecutionStepDisplay(info, options.locale)
+    const left = steps.formatRemaining(info, options.locale)
     const who = info.assignee ? `  ${info.assignee}` : ''
-    process.stdout.write(`${info.taskId.padEnd(width)}  ${line}${who}  (${info.source})\n`)
+    process.stdout.write(`${info.taskId.padEnd(width)}  ${line}${left ? `  ${left}` : ''}${who}  (${info.source})\n`)
   }
+  if (values.order) process.stdout.write(`${formatOrder(steps.getOrderProgressSync(project, values.order, commonOptions(values)), options.locale)}\n`)
   return 0
+}
+
+/** One line on an ORDER: `ORDER_119  54%  7 running, 3 waiting, 2 finished, 2 stopped (1 failed)  running tasks end ~13:55`. */
+function formatOrder(order, locale) {
+  const en = locale === 'en'
+  const words = en
+    ? { running: 'running', waiting: 'waiting', finished: 'finished', stopped: 'stopped', inactive: 'inactive' }
+    : { running: '実行中', waiting: '待機', finished: '完了', stopped: '停止', inactive: '対象外' }
+  const parts = Object.entries(words)
+    .filter(([key]) => order[key] > 0)
+    .map(([key, word]) => (en ? `${order[key]} ${word}` : `${word} ${order[key]}`))
+  const failed = order.failed ? (en ? ` (${order.failed} failed)` : `（失敗 ${order.failed}）`) : ''
+  const end = order.expectedEndAt ? `  ${en ? 'running tasks end' : '実行中タスク終了予定'} ~${clock(order.expectedEndAt)}` : ''
+  return `${order.orderId}  ${order.percent}%  ${parts.join(en ? ', ' : '、') || (en ? 'no tasks' : 'タスクなし')}${failed}${end}`
+}
+
+/** `HH:MM` of an RFC 3339 instant, in this machine's zone. */
+function clock(instant) {
+  const d = new Date(instant)
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`
 }
 
 function showStats(values, [project]) {
@@ -121,7 +160,20 @@ function showStats(values, [project]) {
     return 0
   }
   process.stdout.write(formatStatsTable(stats))
+  process.stdout.write(`\n${formatCalibration(steps.getEstimateCalibrationSync(project, commonOptions(values)))}`)
   return 0
+}
+
+/** How the remaining-time estimate did on the project's finished runs (getEstimateCalibration). */
+function formatCalibration(kinds) {
+  if (kinds.length === 0) return 'remaining-time estimate: not calibrated yet (fewer than 10 finished runs of each kind)\n'
+  const lines = ['remaining-time estimate, each finished run left out and estimated from the others:', '  kind     runs  estimates  median error  naive median error  band held the end']
+  for (const k of kinds) {
+    const cols = [k.kind.padEnd(7), String(k.runs).padStart(5), String(k.estimates).padStart(10), seconds(k.medianAbsErrorMs).padStart(13), seconds(k.naiveMedianAbsErrorMs).padStart(19), `${(k.coverage * 100).toFixed(0)}%`.padStart(18)]
+    lines.push(`  ${cols.join(' ')}`)
+  }
+  lines.push('  (the band [lowAt, highAt] is meant to hold the real end 80 % of the time)')
+  return `${lines.join('\n')}\n`
 }
 
 function seconds(ms) {
@@ -147,15 +199,22 @@ function watch(values, [project]) {
   if (values.order) options.orderId = values.order
   if (values.status) options.statusFilter = values.status.split(',').map((s) => s.trim()).filter(Boolean)
   if (values.interval !== undefined) options.intervalMs = Number(values.interval)
-  const watcher = steps.watchExecutionSteps(project, options, (err, changes) => {
+  const watcher = steps.watchExecutionSteps(project, options, (err, changes, order) => {
     if (err) {
       process.stderr.write(`${JSON.stringify({ error: err.code, message: err.message })}\n`)
       return
     }
     for (const c of changes) {
-      const line = { project_id: c.projectId, task_id: c.taskId, previous: c.previous && seedJson(c.previous), current: seedJson(c.current) }
+      const line = {
+        project_id: c.projectId,
+        task_id: c.taskId,
+        remaining: steps.formatRemaining(c.current, options.locale),
+        previous: c.previous && seedJson(c.previous),
+        current: seedJson(c.current),
+      }
       process.stdout.write(`${JSON.stringify(line)}\n`)
     }
+    if (order) process.stdout.write(`${JSON.stringify({ order: orderJson(order) })}\n`)
   })
   // The watcher does not keep the process alive by itself; the command does, until interrupted.
   const keepAlive = setInterval(() => {}, 1 << 30)
@@ -255,8 +314,12 @@ async function demo(values) {
   for (const id of ids) {
     const info = all[id]
     const failed = info.failedStep ? `  failed in ${info.failedStep}, resume from ${info.resumeFrom}` : ''
-    out(`  ${id}  ${info.status.padEnd(12)} ${String(info.progressPercent).padStart(3)}%  ${show(info)}  (${info.source})${failed}`)
+    const left = steps.formatRemaining(info, locale)
+    out(`  ${id}  ${info.status.padEnd(12)} ${String(info.progressPercent).padStart(3)}%  ${show(info)}${left ? `  ${left}` : ''}  (${info.source})${failed}`)
   }
+  out()
+  out('The whole ORDER (getOrderProgress), estimates from ORDER_118, run and reviewed the day before:')
+  out(`  ${formatOrder(steps.getOrderProgressSync('ai_pm_manager', 'ORDER_119', { dbPath }), locale)}`)
   out()
   out('Live (watchExecutionSteps): the workers and the review worker write on...')
   let initial = true
@@ -290,6 +353,8 @@ async function demo(values) {
   out()
   out('Step durations (getStepDurationStats):')
   process.stdout.write(formatStatsTable(steps.getStepDurationStatsSync('ai_pm_manager', { dbPath, locale })))
+  out()
+  process.stdout.write(formatCalibration(steps.getEstimateCalibrationSync('ai_pm_manager', { dbPath })))
   out()
   out(`Try: aipm-steps list ai_pm_manager --db ${dbPath}`)
   out(`     aipm-steps watch ai_pm_manager --db ${dbPath}`)

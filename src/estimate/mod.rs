@@ -346,12 +346,10 @@ mod tests {
 
     #[test]
     fn no_history_or_too_little_gives_no_estimate() {
-        assert_eq!(estimate(&[], in_ai(0), at(10)), None);
-        assert_eq!(
-            estimate(&history(&[60; 8]), in_ai(0), at(10)),
-            None,
-            "8 runs are too few"
-        );
+        for (runs, estimated) in [(0, false), (1, false), (MIN_RUNS - 1, false), (MIN_RUNS, true)] {
+            let e = estimate(&history(&vec![60; runs]), in_ai(0), at(10));
+            assert_eq!(e.is_some(), estimated, "{runs} finished runs");
+        }
         let reviews: Vec<PastRun> = history(&[60; 20])
             .into_iter()
             .map(|r| PastRun {

@@ -80,7 +80,8 @@ pub fn order_progress<'a>(
                 }
                 StatusClass::Stopped => {
                     p.stopped += 1;
-                    decision.progress_percent as usize * TOTAL_STEPS / 100
+                    // The steps reached: progress is floor(steps × 100 / 7), so this is exact.
+                    (decision.progress_percent as usize * TOTAL_STEPS).div_ceil(100)
                 }
                 StatusClass::Inactive => {
                     p.inactive += 1;

@@ -149,7 +149,7 @@ pub struct StepTracker {
     logs: Mutex<LogStore>,
     decisions: Mutex<Bounded<TaskKey, Kept>>,
     /// Each project's finished runs, for the estimate: (database, project).
-    run_histories: Mutex<Bounded<(PathBuf, String), Arc<ProjectRuns>>>,
+    run_histories: Mutex<Bounded<(Location, String), Arc<ProjectRuns>>>,
     /// Canonical forms of user-data roots (resolving costs a system call per component).
     roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
 }
@@ -327,12 +327,8 @@ impl StepTracker {
     pub fn estimate_calibration(&self, project_id: &str, source: &Access, clock: &Clock) -> Result<Vec<Calibration>> {
         check_id("projectId", project_id)?;
         let location = self.locate(source)?;
-        self.basis(&location, project_id, source, clock.zone);
-        let runs = lock(&self.run_histories)
-            .get(&(location.db_path.clone(), project_id.to_owned()))
-            .map(|r| r.past_runs())
-            .unwrap_or_default();
-        Ok(calibrate(&runs))
+        let runs = self.project_runs(&location, project_id, source, clock.zone);
+        Ok(calibrate(&runs.map(|r| r.past_runs()).unwrap_or_default()))
     }
 
     /// Per-step durations over the finished steps of the project's (or an
@@ -588,13 +584,26 @@ impl StepTracker {
         Ok(out)
     }
 
-    /// The estimate's basis for `project`: its finished runs, gathered again
-    /// when older than [`run_history::REFRESH`]. `None` without a user-data folder.
+    /// The estimate's basis for `project`. `None` without a user-data folder.
     fn basis(&self, location: &Location, project: &str, source: &Access, zone: Zone) -> Option<Arc<Basis>> {
-        let key = (location.db_path.clone(), project.to_owned());
+        self.project_runs(location, project, source, zone)
+            .map(|runs| Arc::clone(&runs.basis))
+    }
+
+    /// `project`'s finished runs, gathered again when older than
+    /// [`run_history::REFRESH`] (reading only the logs that moved). `None`
+    /// without a user-data folder.
+    fn project_runs(
+        &self,
+        location: &Location,
+        project: &str,
+        source: &Access,
+        zone: Zone,
+    ) -> Option<Arc<ProjectRuns>> {
+        let key = (location.clone(), project.to_owned());
         let previous = lock(&self.run_histories).get(&key).cloned();
         if let Some(runs) = previous.as_ref().filter(|r| r.fresh(std::time::SystemTime::now())) {
-            return Some(Arc::clone(&runs.basis));
+            return Some(Arc::clone(runs));
         }
         let root = self.canonical_root(&location.user_data_dir)?;
         let recorded = self
@@ -611,10 +620,9 @@ impl StepTracker {
                 zone,
             ))
         };
-        let basis = Arc::clone(&gathered.basis);
-        let weight = gathered.bytes() + key.0.capacity() + key.1.capacity();
-        lock(&self.run_histories).insert(key, gathered, weight);
-        Some(basis)
+        let weight = gathered.bytes() + key.0.db_path.capacity() + key.0.user_data_dir.capacity() + key.1.capacity();
+        lock(&self.run_histories).insert(key, Arc::clone(&gathered), weight);
+        Some(gathered)
     }
 
     /// The evidence plan for a task whose database evidence is `data` and whose

@@ -41,7 +41,7 @@ impl Environment {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Location {
     pub db_path: PathBuf,
     /// Where `PROJECTS/` (and so the worker logs) live.
