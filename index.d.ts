@@ -67,7 +67,8 @@ export interface ExecutionStepInfo {
   /**
    * When the run going now is expected to end, from the project's own
    * finished runs of the same kind; null when the task is not running, or the
-   * project has fewer than ten finished runs of that kind yet.
+   * project has fewer than nine finished runs of that kind yet (a
+   * first run, a rework run, a review).
    */
   eta: Eta | null
 }

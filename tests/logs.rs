@@ -203,6 +203,15 @@ fn a_review_in_progress_is_step_7() {
     );
 }
 
+#[test]
+fn a_review_of_a_task_with_no_history_speaks_from_its_log() {
+    // A DONE task the app imported (no change_history rows, no worker log): the review log alone.
+    let f = Fixture::new();
+    f.task("TASK_1", "DONE", Some("Worker A"));
+    f.review_log("TASK_1", &ReviewText::new(PROJECT, "TASK_1", 80));
+    assert_eq!(shown(&f.step("TASK_1", 140)), (Some("auto_review"), "log", 100));
+}
+
 fn fields(info: &aipm_execution_steps::ExecutionStepInfo) -> aipm_execution_steps::DisplayFields<'_> {
     aipm_execution_steps::DisplayFields {
         current_step: info.current_step.map(|s| s.name()),

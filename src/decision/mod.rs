@@ -268,6 +268,8 @@ impl<'e> Case<'e, '_> {
             return Found {
                 review: Some(span),
                 reviewing: true,
+                // The review log speaks, with or without a run found before it.
+                source: Source::Log,
                 ..Found::of(
                     true,
                     before.map(|c| Chosen {
