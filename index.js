@@ -5,8 +5,8 @@
 //
 // * every call passes the caller's `process.env` along, read here at call
 //   time: a worker thread's own copy, or the sandboxed copy Jest gives each
-//   test file, which native code cannot see (SPEC §9: defaults come from the
-//   calling context's environment);
+//   test file, which native code cannot see (docs/behaviour.md, "The
+//   JavaScript API": defaults come from the calling context's environment);
 // * a watcher is an unref'd timer that asks the addon, off the JavaScript
 //   thread, for changes: it lives until close() or the end of its context,
 //   whether or not its handle is kept, and never keeps the process alive;

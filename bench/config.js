@@ -4,7 +4,7 @@
 // report (bench/render.js) can say how its figures were made.
 'use strict'
 
-/** Every status a task can have (SPEC §3): the batches "of one order" read them all. */
+/** Every status a task can have (docs/behaviour.md, "Task statuses"): the batches "of one order" read them all. */
 const ALL_STATUSES = [
   'QUEUED', 'BLOCKED', 'IN_PROGRESS', 'DONE', 'IN_REVIEW', 'REWORK', 'COMPLETED',
   'CANCELLED', 'SKIPPED', 'REJECTED', 'INTERRUPTED', 'ESCALATED', 'WAITING_INPUT',

@@ -1,7 +1,7 @@
 // Benchmark databases in the real AI PM shape (__test__/fixtures/aipm-schema.sql),
 // generated deterministically in one transaction and cached under bench/.data by size.
 //
-// The shape follows SPEC §3: a few projects of unequal size, orders of ~20 tasks,
+// The shape follows docs/behaviour.md, "The database": a few projects of unequal size, orders of ~20 tasks,
 // most tasks finished, a few hundred IN_PROGRESS / REWORK, change_history rows as
 // the real writers leave them (project_id NULL, changed_at UTC `YYYY-MM-DD HH:MM:SS`,
 // an assignee row and a status row in the same second when a worker starts), rows

@@ -38,7 +38,7 @@ const OPTIONS = {
   fast: { type: 'boolean' },
 }
 
-/** A result as the seed's script printed it: its JSON, snake_case keys (SPEC §10). */
+/** A result as the seed's script printed it: its JSON, snake_case keys (docs/behaviour.md, "Command line"). */
 function seedJson(info) {
   return JSON.parse(steps.formatExecutionStepJson(info))
 }
@@ -242,7 +242,8 @@ function logTime(date = new Date()) {
 
 /**
  * What the app's processes would write next on the sample, one action at a
- * time, in the shapes they write (SPEC §4): the daemon launching a worker log,
+ * time, in the shapes they write (docs/behaviour.md, "Worker logs", "Review
+ * logs"): the daemon launching a worker log,
  * workers appending step lines, the review worker starting a review (a new
  * review log: step 7) and going on with a rework inside its review log, a
  * worker dying with `[error] failed`, and a step recorded with
@@ -256,7 +257,7 @@ function simulatedPipeline(dir, dbPath) {
   const lines = (...what) => what.map((l) => `${logTime()} [INFO] ${l}\n`).join('')
   const worker = (task, ...what) => () => fs.appendFileSync(workerLog(task), lines(...what))
   const rework = (task, ...what) => () => fs.appendFileSync(path.join(reviews, `${task}_review.log`), lines(...what))
-  // The banner every worker prints first (SPEC §4), as the sample's logs have it.
+  // The banner every worker prints first (docs/behaviour.md, "Worker logs"), as the sample's logs have it.
   const banner = () => fs.readFileSync(workerLog('TASK_1031'), 'utf8').split(/^(?=\d{4}-\d\d-\d\d )/m)[0]
   const launch = (task, workerName) => () => {
     const stamp = logTime().replace(/[-:]/g, '').replace(' ', '_')

@@ -1,4 +1,4 @@
-//! The errors this product reports (SPEC §8). Tasks that do not exist are
+//! The errors this product reports (docs/behaviour.md, "Errors"). Tasks that do not exist are
 //! results, not errors.
 
 use std::fmt;

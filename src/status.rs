@@ -1,4 +1,5 @@
-//! Task statuses (SPEC §3) and what each means for step tracking (SPEC §5).
+//! Task statuses (docs/behaviour.md, "Task statuses") and what each means for
+//! step tracking ("Status table").
 
 /// A `tasks.status` value. Unknown strings are kept, never rejected.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,5 +1,6 @@
-//! The seven pipeline steps (SPEC §2), the log sub-steps that belong to each
-//! (SPEC §4), and the events a worker reports about them.
+//! The seven pipeline steps (docs/behaviour.md, "The seven steps"), the log
+//! sub-steps that belong to each ("Worker logs"), and the events a worker
+//! reports about them.
 
 use crate::locale::Locale;
 
@@ -79,9 +80,9 @@ impl Step {
         Step::ALL.into_iter().find(|s| s.name() == name)
     }
 
-    /// The step a worker-log sub-step belongs to (SPEC §4). The seven step
-    /// names map to themselves; anything else (`claude_cli`, `self_healing`,
-    /// `next_task`, `error`, …) belongs to no step.
+    /// The step a worker-log sub-step belongs to (docs/behaviour.md, "Worker
+    /// logs"). The seven step names map to themselves; anything else
+    /// (`claude_cli`, `self_healing`, `next_task`, `error`, …) belongs to no step.
     pub fn from_sub_step(sub_step: &str) -> Option<Step> {
         let step = match sub_step {
             "get_task_info" | "permission_profile" => Step::GetTaskInfo,
@@ -112,7 +113,7 @@ impl Step {
 }
 
 /// What a worker says happened in a step: the `<event>` of a log line, or a
-/// recorded event. Events nobody listed read like `info` (SPEC §4).
+/// recorded event. Events nobody listed read like `info` (docs/behaviour.md, "Worker logs").
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum StepEvent {
     Start,

@@ -1,4 +1,4 @@
-//! Timestamps as the AI PM database and worker logs write them (SPEC §3, §4).
+//! Timestamps as the AI PM database and worker logs write them (docs/behaviour.md, "Timestamps").
 //!
 //! * `YYYY-MM-DD HH:MM:SS` in the database is SQLite's `CURRENT_TIMESTAMP`: **UTC**.
 //! * `YYYY-MM-DDTHH:MM:SS[.ffffff]` with no offset is written by the Python

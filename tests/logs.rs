@@ -1,4 +1,5 @@
-//! Worker logs and review logs read through the tracker (SPEC §4–§5): the
+//! Worker logs and review logs read through the tracker (docs/behaviour.md,
+//! "Worker logs", "Review logs", "Evidence", "Attempts"): the
 //! example logs, CRLF, several attempts, dead workers, reviews and rework runs,
 //! and the duration statistics made from them.
 
@@ -281,7 +282,7 @@ fn approved_rejected_and_reworked() {
     assert_eq!(
         info.started_at.as_deref(),
         Some("2026-10-24T10:02:20+09:00"),
-        "the attempt began with the move into REWORK (SPEC §5)"
+        "the attempt began with the move into REWORK (docs/behaviour.md#attempts)"
     );
 
     // The rework finished (REWORK → DONE): awaiting the next review.

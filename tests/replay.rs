@@ -1,4 +1,5 @@
-//! Progress never moves backwards within an attempt (SPEC §5), as a property:
+//! Progress never moves backwards within an attempt (docs/behaviour.md,
+//! "Which source speaks"), as a property:
 //! the backend's real sequences of writes (`sample::script`: the daemon's
 //! launch, the worker's lines and rows, reviews, reworks, the app's button,
 //! crash recovery, two projects with the same task id) are replayed into a

@@ -1,5 +1,6 @@
-//! WAL, the mode the app keeps the database in (SPEC §3): commits that sit
-//! only in `-wal`, missing `-wal`/`-shm`, a read-only copy of the user folder,
+//! WAL, the mode the app keeps the database in (docs/behaviour.md, "Journal
+//! mode and the app's own SQLite"): commits that sit only in `-wal`, missing
+//! `-wal`/`-shm`, a read-only copy of the user folder,
 //! checkpoints and WAL resets by another process during reads, and the journal
 //! mode switched under a watcher.
 

@@ -1,5 +1,6 @@
-// The comparison peer: SPEC §5's `history` rules and §5's status table written
-// directly on better-sqlite3 (what the app already uses), as well as we know how.
+// The comparison peer: the `history` rules and the status table of
+// docs/behaviour.md ("The history rules", "Status table") written directly on
+// better-sqlite3 (what the app already uses), as well as we know how.
 //
 // Set-based: a batch runs two statements whatever the number of tasks (the tasks
 // with their lock aggregates, then all their history rows in one ordered scan);
@@ -122,7 +123,7 @@ function keyed(tasks, history) {
   return out
 }
 
-/** SPEC §5 on one task: its attempt, the history timeline, the status table. */
+/** One task (docs/behaviour.md, "Attempts", "Status table"): its attempt, the history timeline, the status table. */
 function evaluate(task, allRows) {
   const status = task[T.status]
   // Rows tagged with this project win where another project shares the id.
@@ -199,7 +200,7 @@ function evaluate(task, allRows) {
 
   let startedMs = null
   if (entered === 'in_progress') startedMs = enteredAt
-  // SPEC §5: the current attempt began with the move into REWORK, run or not.
+  // docs/behaviour.md, "Attempts": the current attempt began with the move into REWORK, run or not.
   else if (entered === 'rework') startedMs = enteredAt
   else startedMs = firstAt
   startedMs ??= parseDbTime(task[T.startedAt])

@@ -1,4 +1,5 @@
-//! Worker-log lines (SPEC §4) come from other processes and may be anything.
+//! Worker-log lines (docs/behaviour.md, "Worker logs") come from other
+//! processes and may be anything.
 //!
 //! Invariants checked on every input (read lossily and split into lines, as
 //! the log reader does):

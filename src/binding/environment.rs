@@ -1,4 +1,4 @@
-//! The environment the default paths come from (SPEC §9): the calling
+//! The environment the default paths come from (docs/behaviour.md, "The JavaScript API"): the calling
 //! context's `process.env`. A worker thread has its own copy; Jest gives each
 //! test file a sandboxed one, visible only to JavaScript running inside the
 //! sandbox — so the package's `index.js` passes its `process.env` along, as

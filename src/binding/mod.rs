@@ -6,7 +6,7 @@
 //! Every entry point takes one argument more than its typings show: the
 //! calling context's `process.env`, which the package's `index.js` passes (so
 //! a Jest sandbox's or a worker thread's own environment decides the default
-//! paths, SPEC §9). Called without it, the global `process.env` of the
+//! paths: docs/behaviour.md, "The JavaScript API"). Called without it, the global `process.env` of the
 //! context the addon was loaded in is read.
 
 mod arguments;

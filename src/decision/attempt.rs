@@ -1,4 +1,4 @@
-//! Attempts (SPEC §5): a task's current attempt begins at its latest
+//! Attempts (docs/behaviour.md, "Attempts"): a task's current attempt begins at its latest
 //! transition into its current running status — IN_PROGRESS for a worker run,
 //! REWORK for a rework run, DONE for a review — and only evidence from it
 //! counts. This module finds the transition and says which runs (logs,

@@ -1,4 +1,4 @@
-//! The seed's rules (SPEC §5, source `history`): for an attempt without
+//! The seed's rules (docs/behaviour.md, "The history rules"; source `history`): for an attempt without
 //! recorded events or a log, the furthest step its rows, the locks held and
 //! the seed's `tasks.metadata` support. Every rule is a step the worker has
 //! certainly reached, so a later, finer source never shows an earlier step:

@@ -2,7 +2,7 @@
 //! ([`TaskEvidence`]) to its fully decided state ([`Decision`]) — whether it
 //! is running, which source speaks for it, the step it is in, where it failed
 //! and should resume, its progress, its seven-step timeline and its times
-//! (SPEC §5). Pure: no database, no files, no clock.
+//! (docs/behaviour.md, "Evidence", "Attempts", "Status table"). Pure: no database, no files, no clock.
 //!
 //! The order of the rules:
 //! 1. The task's own history rows ([`ownership`]) give its attempts

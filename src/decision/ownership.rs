@@ -1,4 +1,4 @@
-//! Which `change_history` rows of a task id are this task's own (SPEC §3).
+//! Which `change_history` rows of a task id are this task's own (docs/behaviour.md, "Shared task ids").
 //!
 //! Task numbers are per project, so every project has a `TASK_001`, worker
 //! labels are per project (each project's first running task is `Worker A`),

@@ -15,7 +15,7 @@ use crate::time::Instant;
 /// What evidence a decision about one task needs, beyond the database's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Plan {
-    /// Indices of the task's own rows in its history (SPEC §3: shared ids).
+    /// Indices of the task's own rows in its history (docs/behaviour.md, "Shared task ids").
     own: Vec<usize>,
     /// Which of the task's own worker logs may speak.
     pub worker_logs: LogWindow,
@@ -85,7 +85,7 @@ pub fn plan(task: &TaskRow, others: &[OtherTask], history: &[HistoryRow], own_lo
     }
 }
 
-/// Which attempts count for a task in its status (SPEC §5).
+/// Which attempts count for a task in its status (docs/behaviour.md, "Attempts").
 pub(super) enum Focus<'a> {
     /// IN_PROGRESS: the worker run going on.
     Worker(Attempt<'a>),

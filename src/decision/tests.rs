@@ -1,5 +1,5 @@
 //! The decision, situation by situation, on evidence in the shapes the real
-//! launcher, worker and review worker leave (SPEC §3–§5). No database, no files.
+//! launcher, worker and review worker leave (docs/behaviour.md). No database, no files.
 
 use std::sync::Arc;
 

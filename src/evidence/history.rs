@@ -1,4 +1,4 @@
-//! `change_history` rows about a task (SPEC §3): status changes, assignee
+//! `change_history` rows about a task (docs/behaviour.md, "Tables read"): status changes, assignee
 //! changes (written just before the status row of the same transaction), and
 //! edits of other fields, as their writers left them.
 

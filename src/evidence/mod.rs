@@ -1,4 +1,4 @@
-//! What each source says about a task (SPEC §3–§5), as plain data: its
+//! What each source says about a task (docs/behaviour.md, "Evidence"), as plain data: its
 //! `tasks` row, its `change_history` rows, the file locks held for it, the
 //! step events a worker recorded, its worker logs and its review log. The
 //! parsers here turn text into these types; nothing here reads a file or a
@@ -20,7 +20,7 @@ use self::review_log::ReviewLog;
 use self::run::Run;
 use crate::time::Instant;
 
-/// A `tasks` row, times parsed (SPEC §3: the text's shape decides its zone).
+/// A `tasks` row, times parsed (the text's shape decides its zone: docs/behaviour.md, "Timestamps").
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TaskRow {
     pub id: String,

@@ -1,5 +1,6 @@
-//! Review logs (SPEC §4): `<user-data>/logs/review_workers/<task>_review.log`,
-//! overwritten by each review. Two line shapes are mixed:
+//! Review logs (docs/behaviour.md, "Review logs"):
+//! `<user-data>/logs/review_workers/<task>_review.log`, overwritten by each
+//! review. Two line shapes are mixed:
 //!
 //! ```text
 //! 2026-12-02 05:04:30 [INFO] [2026-12-02 05:04:30] [VALIDATE] start - ai_pm_manager/TASK_1101

@@ -2,10 +2,10 @@
 //! recorded run — folded from its step events into what it says: the steps it
 //! mentioned and when, the furthest step it reached, and how it ended.
 //!
-//! SPEC §4's rules of reading live here once: a step is reached when any of
-//! its sub-steps appears (unless the event says it was `skipped`), the reached
-//! step never moves backwards, and nothing after the run's terminal event
-//! (`[error] failed`, `[complete] success`) counts.
+//! The rules of reading a run (docs/behaviour.md, "Worker logs") live here
+//! once: a step is reached when any of its sub-steps appears (unless the event
+//! says it was `skipped`), the reached step never moves backwards, and nothing
+//! after the run's terminal event (`[error] failed`, `[complete] success`) counts.
 
 use crate::step::{Step, StepEvent, TOTAL_STEPS};
 use crate::time::Instant;

@@ -1,4 +1,4 @@
-//! Worker logs (SPEC §4): the step lines
+//! Worker logs (docs/behaviour.md, "Worker logs"): the step lines
 //! `<YYYY-MM-DD HH:MM:SS> [<LEVEL>] [<sub-step>] <event>: <detail>`, and a
 //! parser that folds a log's lines into its [`Run`]. Every other line
 //! (the banner, tracebacks, `[claude_cli]` notes, Japanese progress notes) is

@@ -1,4 +1,4 @@
-//! `formatExecutionStepDisplay` (SPEC §6): `[4/7] AI実行中 (57%)`,
+//! `formatExecutionStepDisplay` (docs/behaviour.md, "The result"): `[4/7] AI実行中 (57%)`,
 //! `[QUEUED] 実行中でない`, `エラー: <error>`.
 
 use crate::locale::Locale;

@@ -1,5 +1,6 @@
-//! Decided states shown to people and programs: the result object (SPEC §6),
-//! the one-line display, and duration statistics.
+//! Decided states shown to people and programs: the result object
+//! (docs/behaviour.md, "The result"), the one-line display, and duration
+//! statistics.
 
 pub mod format;
 pub mod json;

@@ -1,4 +1,4 @@
-//! The result object (SPEC §6): a task's decided state shown in a locale, at
+//! The result object (docs/behaviour.md, "The result"): a task's decided state shown in a locale, at
 //! a moment. Its serde shape is the one definition of what JavaScript gets
 //! (camelCase; the binding sends it as it serializes); the CLI's JSON is the
 //! same with the seed's snake_case keys (`present::json`). Its TypeScript

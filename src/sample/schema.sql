@@ -1,6 +1,6 @@
 -- The AI PM database as the app's Python backend creates it today: the tables
 -- and columns this package reads, plus some it does not (real databases have
--- more). Written from SPEC §3 for the sample database (the demo); tests and
+-- more). Written from docs/behaviour.md ("The database") for the sample database (the demo); tests and
 -- the benchmark build their databases from it too.
 CREATE TABLE projects (
     id          TEXT PRIMARY KEY,

@@ -1,6 +1,7 @@
 //! What the app's backend writes, in the order and the shapes it writes them
-//! (SPEC §3–§4): the launcher daemon's launch, the worker's run, the review
-//! worker's review and rework, the app's "run task" button, crash recovery.
+//! (docs/behaviour.md, "How a task moves", "Worker logs", "Review logs"): the
+//! launcher daemon's launch, the worker's run, the review worker's review and
+//! rework, the app's "run task" button, crash recovery.
 //!
 //! A [`Script`] is the list of [`Write`]s those processes make — one
 //! transaction, one new file or one line appended each — with the time each

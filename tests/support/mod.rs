@@ -1,4 +1,5 @@
-//! Test databases and logs in the real AI PM shapes (SPEC §3–§4), built from
+//! Test databases and logs in the real AI PM shapes (docs/behaviour.md, "The
+//! database", "Worker logs", "Review logs"), built from
 //! our own DDL and writers: the launcher daemon's launch order, the worker's
 //! and the review worker's log lines, UTC `CURRENT_TIMESTAMP` and the Python
 //! backend's local times with a `T`.

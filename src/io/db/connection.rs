@@ -1,5 +1,5 @@
 //! Opening connections to the user's database: read-only ones that never
-//! create, write or checkpoint anything on a read path (SPEC §7), and the one
+//! create, write or checkpoint anything on a read path (docs/behaviour.md, "What it never does"), and the one
 //! read-write connection `recordExecutionStep` uses. Every connection of this
 //! crate is opened here, after [`locking::install`](super::locking::install).
 

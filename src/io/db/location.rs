@@ -1,4 +1,4 @@
-//! Where the database and the user-data root are (SPEC §3), resolved the way
+//! Where the database and the user-data root are (docs/behaviour.md, "Where it is"), resolved the way
 //! the app's Python backend does: `AIPM_DB_PATH`; else
 //! `$AI_PM_USERDATA/data/aipm.db`; else the Electron app's user-data folder
 //! (`%APPDATA%\ai-pm-manager-v2` on Windows, and Electron's defaults elsewhere).

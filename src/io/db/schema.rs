@@ -1,4 +1,4 @@
-//! What the database at hand has (SPEC §3): real databases have more columns
+//! What the database at hand has (docs/behaviour.md, "Tables read"): real databases have more columns
 //! than this product reads, older ones fewer, so tables and columns are probed
 //! with `pragma_table_info` and the queries are built from what exists. Only
 //! the fixed identifiers below are ever put into SQL text; values are bound

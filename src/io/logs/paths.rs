@@ -1,11 +1,11 @@
-//! Where a task's logs are (SPEC §4):
+//! Where a task's logs are (docs/behaviour.md, "Worker logs", "Review logs"):
 //!
 //! * worker logs: `<user-data>/PROJECTS/<project>/RESULT/<order>/LOGS/worker_<task>_<YYYYMMDD_HHMMSS>.log`,
 //!   one per launch;
 //! * the review log: `<user-data>/logs/review_workers/<task>_review.log`, one per task id.
 //!
 //! Ids come from callers and from the database, so none is joined into a path
-//! unless it is a single plain path component (SPEC §7), and nothing reached
+//! unless it is a single plain path component (docs/behaviour.md, "What it never does"), and nothing reached
 //! through a link that leads out of its folder is read.
 
 use std::collections::HashMap;
