@@ -98,6 +98,43 @@ macro_rules! job_task {
     };
 }
 
+/// An async function and its `…Sync` twin over one piece of work: the
+/// arguments checked on the JS thread by `$query`, then `$work` on the libuv
+/// pool (async) or right away (sync), its result converted by `Js`. (Docs are
+/// given as `#[doc = "…"]`: napi-rs reads raw-string doc attributes, which
+/// `///` becomes inside a macro, with their `r"` into the typings.)
+macro_rules! twins {
+    (
+        $(#[$doc:meta])*
+        $name:ident / $sync_name:ident ($($arg:ident),*)
+            via $query:ident($input:ty) => $work:ident -> $output:ty,
+        task $task:ident,
+        ts_args $ts_args:literal,
+        returns $ts_async:literal / $ts_sync:literal,
+        sync_doc $sync_doc:literal $(,)?
+    ) => {
+        job_task!($task, $input, $output, Js<$output>, |env, out| Ok(Js(out)));
+
+        $(#[$doc])*
+        #[napi(catch_unwind, ts_args_type = $ts_args, ts_return_type = $ts_async)]
+        pub fn $name(env: Env, $($arg: Option<Unknown<'_>>,)* caller_env: Option<Unknown<'_>>) -> AsyncTask<$task> {
+            AsyncTask::new($task(Job::new(guarded(|| $query(&env, $($arg,)* caller_env)), $work)))
+        }
+
+        #[doc = $sync_doc]
+        #[napi(catch_unwind, ts_args_type = $ts_args, ts_return_type = $ts_sync)]
+        pub fn $sync_name(
+            env: Env,
+            $($arg: Option<Unknown<'_>>,)*
+            caller_env: Option<Unknown<'_>>,
+        ) -> Result<Js<$output>> {
+            guarded(|| $query(&env, $($arg,)* caller_env).and_then($work))
+                .map(Js)
+                .map_err(|e| js_error(&env, e))
+        }
+    };
+}
+
 // ---------------------------------------------------------------- single task
 
 /// A call's arguments, checked on the JS thread.
@@ -131,52 +168,17 @@ fn task_step_impl(q: TaskQuery) -> CoreResult<result::ExecutionStepInfo> {
     TRACKER.task_step(&q.project_id, &q.task_id, &q.source, q.presentation, &Clock::system())
 }
 
-job_task!(
-    TaskStepTask,
-    TaskQuery,
-    result::ExecutionStepInfo,
-    Js<result::ExecutionStepInfo>,
-    |env, info| Ok(Js(info))
-);
-
-/// Which step the task `taskId` of project `projectId` is in. Runs off the JS
-/// thread. A task that does not exist resolves to
-/// `{ error: 'タスクが見つかりません: <id>', currentStep: null, stepIndex: -1, … }`;
-/// database failures reject with an `Error` whose `code` says what went wrong.
-#[napi(
-    catch_unwind,
-    ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null",
-    ts_return_type = "Promise<ExecutionStepInfo>"
-)]
-pub fn get_task_execution_step(
-    env: Env,
-    project_id: Option<Unknown<'_>>,
-    task_id: Option<Unknown<'_>>,
-    options: Option<Unknown<'_>>,
-    caller_env: Option<Unknown<'_>>,
-) -> AsyncTask<TaskStepTask> {
-    AsyncTask::new(TaskStepTask(Job::new(
-        guarded(|| task_query(&env, project_id, task_id, options, caller_env)),
-        task_step_impl,
-    )))
-}
-
-/// `getTaskExecutionStep` on the calling thread.
-#[napi(
-    catch_unwind,
-    ts_args_type = "projectId: string, taskId: string, options?: QueryOptions | undefined | null",
-    ts_return_type = "ExecutionStepInfo"
-)]
-pub fn get_task_execution_step_sync(
-    env: Env,
-    project_id: Option<Unknown<'_>>,
-    task_id: Option<Unknown<'_>>,
-    options: Option<Unknown<'_>>,
-    caller_env: Option<Unknown<'_>>,
-) -> Result<Js<result::ExecutionStepInfo>> {
-    guarded(|| task_query(&env, project_id, task_id, options, caller_env).and_then(task_step_impl))
-        .map(Js)
-        .map_err(|e| js_error(&env, e))
+twins! {
+    #[doc = " Which step the task `taskId` of project `projectId` is in. Runs off the JS"]
+    #[doc = " thread. A task that does not exist resolves to"]
+    #[doc = " `{ error: 'タスクが見つかりません: <id>', currentStep: null, stepIndex: -1, … }`;"]
+    #[doc = " database failures reject with an `Error` whose `code` says what went wrong."]
+    get_task_execution_step / get_task_execution_step_sync (project_id, task_id, options)
+        via task_query(TaskQuery) => task_step_impl -> result::ExecutionStepInfo,
+    task TaskStepTask,
+    ts_args "projectId: string, taskId: string, options?: QueryOptions | undefined | null",
+    returns "Promise<ExecutionStepInfo>" / "ExecutionStepInfo",
+    sync_doc "`getTaskExecutionStep` on the calling thread.",
 }
 
 // ---------------------------------------------------------------------- batch
@@ -290,14 +292,6 @@ fn stats_impl(q: StatsQuery) -> CoreResult<Vec<StepDurationStats>> {
     TRACKER.duration_stats(&q.project_id, &q.filter, &q.source, q.presentation, &Clock::system())
 }
 
-job_task!(
-    StatsTask,
-    StatsQuery,
-    Vec<StepDurationStats>,
-    Js<Vec<StepDurationStats>>,
-    |env, stats| Ok(Js(stats))
-);
-
 fn stats_query(
     env: &Env,
     project_id: Option<Unknown<'_>>,
@@ -315,42 +309,17 @@ fn stats_query(
     })
 }
 
-/// Per-step durations (count, mean, p50, p95, max and the slowest runs) over
-/// the finished steps of the project's (or one order's) runs — recorded
-/// events, worker logs, rework runs — and its reviews (`auto_review`). One
-/// entry per step, in pipeline order.
-#[napi(
-    catch_unwind,
-    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null",
-    ts_return_type = "Promise<StepDurationStats[]>"
-)]
-pub fn get_step_duration_stats(
-    env: Env,
-    project_id: Option<Unknown<'_>>,
-    options: Option<Unknown<'_>>,
-    caller_env: Option<Unknown<'_>>,
-) -> AsyncTask<StatsTask> {
-    AsyncTask::new(StatsTask(Job::new(
-        guarded(|| stats_query(&env, project_id, options, caller_env)),
-        stats_impl,
-    )))
-}
-
-/// `getStepDurationStats` on the calling thread.
-#[napi(
-    catch_unwind,
-    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null",
-    ts_return_type = "StepDurationStats[]"
-)]
-pub fn get_step_duration_stats_sync(
-    env: Env,
-    project_id: Option<Unknown<'_>>,
-    options: Option<Unknown<'_>>,
-    caller_env: Option<Unknown<'_>>,
-) -> Result<Js<Vec<StepDurationStats>>> {
-    guarded(|| stats_query(&env, project_id, options, caller_env).and_then(stats_impl))
-        .map(Js)
-        .map_err(|e| js_error(&env, e))
+twins! {
+    #[doc = " Per-step durations (count, mean, p50, p95, max and the slowest runs) over"]
+    #[doc = " the finished steps of the project's (or one order's) runs — recorded"]
+    #[doc = " events, worker logs, rework runs — and its reviews (`auto_review`). One"]
+    #[doc = " entry per step, in pipeline order."]
+    get_step_duration_stats / get_step_duration_stats_sync (project_id, options)
+        via stats_query(StatsQuery) => stats_impl -> Vec<StepDurationStats>,
+    task StatsTask,
+    ts_args "projectId: string, options?: StatsOptions | undefined | null",
+    returns "Promise<StepDurationStats[]>" / "StepDurationStats[]",
+    sync_doc "`getStepDurationStats` on the calling thread.",
 }
 
 // ----------------------------------------------------------------- recording
@@ -425,52 +394,17 @@ fn order_progress_impl(q: OrderQuery) -> CoreResult<OrderProgress> {
     TRACKER.order_progress(&q.project_id, &q.order_id, &q.source, &Clock::system())
 }
 
-job_task!(
-    OrderProgressTask,
-    OrderQuery,
-    OrderProgress,
-    Js<OrderProgress>,
-    |env, progress| Ok(Js(progress))
-);
-
-/// An ORDER's progress: its tasks by state, a step-weighted `percent` (each
-/// task's reached steps over seven; a finished task counts seven; cancelled,
-/// skipped and rejected tasks are left out) and the expected end of the runs
-/// going now. Runs off the JS thread.
-#[napi(
-    catch_unwind,
-    ts_args_type = "projectId: string, orderId: string, options?: QueryOptions | undefined | null",
-    ts_return_type = "Promise<OrderProgress>"
-)]
-pub fn get_order_progress(
-    env: Env,
-    project_id: Option<Unknown<'_>>,
-    order_id: Option<Unknown<'_>>,
-    options: Option<Unknown<'_>>,
-    caller_env: Option<Unknown<'_>>,
-) -> AsyncTask<OrderProgressTask> {
-    AsyncTask::new(OrderProgressTask(Job::new(
-        guarded(|| order_query(&env, project_id, order_id, options, caller_env)),
-        order_progress_impl,
-    )))
-}
-
-/// `getOrderProgress` on the calling thread.
-#[napi(
-    catch_unwind,
-    ts_args_type = "projectId: string, orderId: string, options?: QueryOptions | undefined | null",
-    ts_return_type = "OrderProgress"
-)]
-pub fn get_order_progress_sync(
-    env: Env,
-    project_id: Option<Unknown<'_>>,
-    order_id: Option<Unknown<'_>>,
-    options: Option<Unknown<'_>>,
-    caller_env: Option<Unknown<'_>>,
-) -> Result<Js<OrderProgress>> {
-    guarded(|| order_query(&env, project_id, order_id, options, caller_env).and_then(order_progress_impl))
-        .map(Js)
-        .map_err(|e| js_error(&env, e))
+twins! {
+    #[doc = " An ORDER's progress: its tasks by state, a step-weighted `percent` (each"]
+    #[doc = " task's reached steps over seven; a finished task counts seven; cancelled,"]
+    #[doc = " skipped and rejected tasks are left out) and the expected end of the runs"]
+    #[doc = " going now. Runs off the JS thread."]
+    get_order_progress / get_order_progress_sync (project_id, order_id, options)
+        via order_query(OrderQuery) => order_progress_impl -> OrderProgress,
+    task OrderProgressTask,
+    ts_args "projectId: string, orderId: string, options?: QueryOptions | undefined | null",
+    returns "Promise<OrderProgress>" / "OrderProgress",
+    sync_doc "`getOrderProgress` on the calling thread.",
 }
 
 // --------------------------------------------------------------- estimates
@@ -479,51 +413,18 @@ fn calibration_impl(q: StatsQuery) -> CoreResult<Vec<Calibration>> {
     TRACKER.estimate_calibration(&q.project_id, &q.source, &Clock::system())
 }
 
-job_task!(
-    CalibrationTask,
-    StatsQuery,
-    Vec<Calibration>,
-    Js<Vec<Calibration>>,
-    |env, c| Ok(Js(c))
-);
-
-/// How well the estimate (`eta`) does on the project's own finished runs:
-/// each is left out and estimated from the others at the start of each of its
-/// steps (and part-way through its long steps), per kind of run with more
-/// than nine runs — the median error, that of the naive sum of the steps'
-/// medians beside it, and how often the band held the real end (meant: 80 %).
-#[napi(
-    catch_unwind,
-    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null",
-    ts_return_type = "Promise<EstimateCalibration[]>"
-)]
-pub fn get_estimate_calibration(
-    env: Env,
-    project_id: Option<Unknown<'_>>,
-    options: Option<Unknown<'_>>,
-    caller_env: Option<Unknown<'_>>,
-) -> AsyncTask<CalibrationTask> {
-    AsyncTask::new(CalibrationTask(Job::new(
-        guarded(|| stats_query(&env, project_id, options, caller_env)),
-        calibration_impl,
-    )))
-}
-
-/// `getEstimateCalibration` on the calling thread.
-#[napi(
-    catch_unwind,
-    ts_args_type = "projectId: string, options?: StatsOptions | undefined | null",
-    ts_return_type = "EstimateCalibration[]"
-)]
-pub fn get_estimate_calibration_sync(
-    env: Env,
-    project_id: Option<Unknown<'_>>,
-    options: Option<Unknown<'_>>,
-    caller_env: Option<Unknown<'_>>,
-) -> Result<Js<Vec<Calibration>>> {
-    guarded(|| stats_query(&env, project_id, options, caller_env).and_then(calibration_impl))
-        .map(Js)
-        .map_err(|e| js_error(&env, e))
+twins! {
+    #[doc = " How well the estimate (`eta`) does on the project's own finished runs:"]
+    #[doc = " each is left out and estimated from the others at the start of each of its"]
+    #[doc = " steps (and part-way through its long steps), per kind of run with more"]
+    #[doc = " than nine runs — the median error, that of the naive sum of the steps'"]
+    #[doc = " medians beside it, and how often the band held the real end (meant: 80 %)."]
+    get_estimate_calibration / get_estimate_calibration_sync (project_id, options)
+        via stats_query(StatsQuery) => calibration_impl -> Vec<Calibration>,
+    task CalibrationTask,
+    ts_args "projectId: string, options?: StatsOptions | undefined | null",
+    returns "Promise<EstimateCalibration[]>" / "EstimateCalibration[]",
+    sync_doc "`getEstimateCalibration` on the calling thread.",
 }
 
 /// How long the running run of `info` has left, by its `eta`, at `now`
