@@ -145,11 +145,15 @@ function appConnection(dbPath) {
 /**
  * A watcher of the project's running tasks, driven by hand: each `tick()` is
  * what index.js's timer runs every interval (a look for changes on the libuv
- * pool), resolving to the changes or null.
+ * pool, which resolves to a report `{ changes, order }` or null), resolving to
+ * the changes or null.
  */
 function watchTicker(project, dbPath) {
   const session = native.watchSession(project, { dbPath, intervalMs: WATCH_INTERVAL_MS })
-  return { tick: () => native.watchSessionTick(session), close: () => native.watchSessionClose(session) }
+  return {
+    tick: () => native.watchSessionTick(session).then((report) => report?.changes ?? null),
+    close: () => native.watchSessionClose(session),
+  }
 }
 
 /** `fn(i)` timed, awaited if it returns a Promise: [its result, µs]. */
