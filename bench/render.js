@@ -244,7 +244,7 @@ function calibrationSection(results) {
       const k = s.kinds.find((x) => x.kind === kind)
       if (!k) continue
       const ratio = k.naiveMedianAbsErrorMs > 0 ? `${(k.medianAbsErrorMs / k.naiveMedianAbsErrorMs).toFixed(2)}×` : '–'
-      const coverage = `${k.coverage.toFixed(3)}${k.runs < CALIBRATION_JUDGED_RUNS ? ' (not judged)' : ''}`
+      const coverage = `${k.coverage.toFixed(4)}${k.runs < CALIBRATION_JUDGED_RUNS ? ' (not judged)' : ''}`
       rows.push([sourceLabel(s), KINDS[kind], n(k.runs), n(k.estimates), seconds(k.medianAbsErrorMs), seconds(k.naiveMedianAbsErrorMs), ratio, coverage])
     }
     if (!s.kinds.length) rows.push([sourceLabel(s), 'no kind calibrated', '–', '–', '–', '–', '–', '–'])

@@ -533,7 +533,7 @@ function calibrationOf(source, dbPath, project, facts) {
   for (const k of measured.kinds) {
     log(
       `calibration, ${source}: ${k.kind}: ${n(k.runs)} runs, ${n(k.estimates)} estimates, median error ${(k.medianAbsErrorMs / 1000).toFixed(1)} s ` +
-        `(naive ${(k.naiveMedianAbsErrorMs / 1000).toFixed(1)} s), coverage ${k.coverage.toFixed(3)}`,
+        `(naive ${(k.naiveMedianAbsErrorMs / 1000).toFixed(1)} s), coverage ${k.coverage.toFixed(4)}`,
     )
   }
   return {

@@ -263,7 +263,7 @@ const TARGETS = [
     cases: calibrationCases,
     figure: calibrationFigure(kind, (k) => ({
       value: k.coverage,
-      text: `${k.coverage.toFixed(3)} of ${n(k.estimates)} estimates (${n(k.runs)} runs)`,
+      text: `${k.coverage.toFixed(4)} of ${n(k.estimates)} estimates (${n(k.runs)} runs)`,
     })),
   })),
   ...Object.keys(KINDS).map((kind) => ({
