@@ -3,7 +3,9 @@
 //
 // bench/fixtures/results-quick.json is what `npm run bench -- --quick` wrote;
 // bench/results-2026-12-01.json is the committed baseline (the figures of the
-// full run of 2026-12-01), also used here as a full run's results.
+// full run of 2026-12-01), also used here as a full run's results;
+// bench/fixtures/calibration.json is the calibration section (issue 20) of a
+// run of `npm run bench -- --only=calibration`, added to those.
 'use strict'
 
 const { test } = require('node:test')
@@ -16,7 +18,10 @@ const { ALLOWANCE } = require('./targets')
 
 const QUICK = path.join(__dirname, 'fixtures', 'results-quick.json')
 const BASELINE = path.join(__dirname, 'results-2026-12-01.json')
+const CALIBRATION = path.join(__dirname, 'fixtures', 'calibration.json')
 const load = (file) => JSON.parse(fs.readFileSync(file, 'utf8'))
+/** The quick run's results with the calibration section of the fixture (results schema 2). */
+const withCalibration = (results = load(QUICK)) => ({ ...results, schema: 2, calibration: load(CALIBRATION).calibration })
 
 /** The verdict of one target (and mode) in a judgement. */
 function verdict(rows, id, mode = '') {
@@ -64,6 +69,7 @@ test('every table row has as many cells as its header', () => {
     [load(QUICK), null],
     [load(QUICK), load(BASELINE)],
     [load(BASELINE), load(BASELINE)],
+    [withCalibration(), null],
   ]) {
     const found = tables(render(results, baseline))
     assert.ok(found.length >= 5, `${found.length} tables`)
@@ -140,11 +146,59 @@ test('a results file of another schema, or no results file, is refused', () => {
   try {
     const other = path.join(dir, 'results-old.json')
     fs.writeFileSync(other, JSON.stringify({ ...load(QUICK), schema: 0 }))
-    assert.throws(() => readResults(other), /results schema 0, this renderer reads 1/)
+    assert.throws(() => readResults(other), /results schema 0, this renderer reads 1 and 2/)
     const text = path.join(dir, 'results-text.json')
     fs.writeFileSync(text, '# not JSON')
     assert.throws(() => readResults(text), /not a results file/)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('the calibration section: a row per database and kind, the calls, the default budget that gave nothing, the logs against the history', () => {
+  const text = render(withCalibration(), null)
+  assert.match(text, /\n## Estimate calibration \(issue 20\)\n/)
+  assert.match(text, /^\| 10,000-task DB \| first runs \| 610 \| 6,710 \| 43\.5 s \| 46\.0 s \| 0\.95× \| 0\.8504 \|$/m)
+  assert.match(text, /^\| 100,000-task DB \| rework runs \| 112 \| 1,232 \| 46\.0 s \| 42\.0 s \| 1\.10× \| 0\.8628 \|$/m)
+  assert.match(text, /^\| sample DB \| rework runs \| 13 \| 125 \| 139\.0 s \| 138\.0 s \| 1\.01× \| 0\.8320 \(not judged\) \|$/m)
+  assert.match(text, /^\| 10,000-task DB \| 610 worker logs and 577 review logs \(110 with a rework\) in 34 orders \| 174 ms \| 129 ms \| setCacheBudget\(32\) \|$/m)
+  assert.match(text, /^\| sample DB \| the sample's own \| \d+ ms \| \d+ ms \| the default cache budget \|$/m)
+  assert.match(text, /\*\*At the app's default cache budget the call gave no kind at all\*\* on 10,000-task DB, 100,000-task DB/)
+  assert.match(text, /10,000-task DB: 4,000 tasks, 607 of them read from their logs, 0 mismatches; 100,000-task DB: 40,000 tasks, 628 of them/)
+  // A run without the part has no section.
+  assert.doesNotMatch(render(load(QUICK), null), /Estimate calibration/)
+})
+
+test('the calibration targets: coverage 0.80 ± 0.05 and an error below the naive one, per database and kind, judged from 30 runs', () => {
+  const rows = judge(withCalibration(), null)
+  const v = (kind, what, data) => verdict(rows, `calibration-${what}-${kind}`, data)
+  assert.equal(v('review', 'coverage', '10,000-task DB'), 'met', '0.833')
+  assert.equal(v('first', 'coverage', '100,000-task DB'), '**missed**', '0.856')
+  assert.equal(v('first', 'coverage', '10,000-task DB'), '**missed**', '0.8504: above 0.85, if only just')
+  assert.equal(rows.find((r) => r.target.id === 'calibration-coverage-first' && r.mode === '10,000-task DB').text, '0.8504 of 6,710 estimates (610 runs)')
+  assert.equal(v('first', 'error', '10,000-task DB'), 'met', '43.5 s against 46.0 s')
+  assert.equal(v('rework', 'error', '100,000-task DB'), '**missed**', '46.0 s against 42.0 s')
+  assert.equal(v('rework', 'coverage', 'sample DB'), 'not judged: 13 runs, fewer than 30')
+  assert.equal(v('rework', 'error', 'sample DB'), 'not judged: 13 runs, fewer than 30')
+  const row = rows.find((r) => r.target.id === 'calibration-error-first' && r.mode === '10,000-task DB')
+  assert.equal(row.text, '43.5 s against 46.0 s (0.95×)')
+
+  const moved = (coverage, errorMs) => {
+    const r = withCalibration()
+    const k = r.calibration.sources[0].kinds[0]
+    k.coverage = coverage
+    k.medianAbsErrorMs = errorMs
+    return judge(r, null)
+  }
+  const at = (rs, what) => verdict(rs, `calibration-${what}-first`, '10,000-task DB')
+  assert.equal(at(moved(0.75, 46_000), 'coverage'), 'met', 'the lower end is inside')
+  assert.equal(at(moved(0.85, 46_000), 'coverage'), 'met', 'the upper end is inside')
+  assert.equal(at(moved(0.749, 46_000), 'coverage'), '**missed**')
+  assert.equal(at(moved(0.8, 46_000), 'error'), '**missed**', "as large as the naive estimate's is not below it")
+
+  // A kind the call did not calibrate (too few runs), and a run without the part.
+  const r = withCalibration()
+  r.calibration.sources[2].kinds = r.calibration.sources[2].kinds.filter((k) => k.kind !== 'rework')
+  assert.match(verdict(judge(r, null), 'calibration-coverage-rework', 'sample DB'), /^not judged: no calibration of rework runs/)
+  assert.equal(verdict(judge(load(QUICK), null), 'calibration-coverage-first'), 'not judged: calibration was not measured in this run (--only)')
 })

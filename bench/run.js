@@ -15,12 +15,24 @@
 // * memory: RSS over 1M sync calls, and the scenario of issue 21 on the
 //   100k-task database (bench/memory-scenario.js) over one project and over
 //   every project, each in a process of its own;
-// * watchers: change→callback latency of commits from another process, idle CPU.
+// * watchers: change→callback latency of commits from another process, idle CPU;
+// * calibration (issue 20): getEstimateCalibration on each size's database —
+//   its first project, whose recent orders have worker and review logs
+//   (bench/generate.js) — and on a fresh sample database, each in a process of
+//   its own (bench/calibration.js); and whether those logs tell the story of
+//   the database's history (the addon reading them against the peer).
+//
+// The working copies the timings, memory and watchers measure hold the
+// database only, not the logs beside the generated one: there the addon's
+// evidence is the database's, as the peer's is (it reads no logs), so their
+// answers must be equal. With the logs, the addon says `source: 'log'` for the
+// tasks they tell of; the calibration part checks that every other field
+// still equals the peer's.
 //
 // Options:
 //   --quick              a smoke run on the 2k-task database
 //   --sizes=small,large  only these sizes of bench/generate.js
-//   --only=timings,memory,watch
+//   --only=timings,memory,watch,calibration
 //                        only these parts
 //   --baseline FILE      a previous run's results JSON to compare with
 //                        (e.g. bench/results-2026-12-01.json)
@@ -47,9 +59,9 @@ const native = require('../native.js')
 const { ensureDatabase, DATA_DIR } = require('./generate')
 const { MODES, workingCopy, journalMode } = require('./workdb')
 const { HistoryPeer } = require('./peer/history-peer')
-const { agreement, describeMismatch, Tally } = require('./agreement')
+const { agreement, describeMismatch, diffAnswer, Tally } = require('./agreement')
 const { timeSync, timeAsync, compare, median, mean, percentile } = require('./measure')
-const { ALL_STATUSES, SETTLE_MS, WATCH_INTERVAL_MS, PROFILES, PARTS } = require('./config')
+const { ALL_STATUSES, SETTLE_MS, WATCH_INTERVAL_MS, PROFILES, PARTS, CALIBRATION_RETRY_BUDGET_MB } = require('./config')
 const { renderFile, readResults, SCHEMA } = require('./render')
 
 const REPO = path.join(__dirname, '..')
@@ -145,11 +157,15 @@ function appConnection(dbPath) {
 /**
  * A watcher of the project's running tasks, driven by hand: each `tick()` is
  * what index.js's timer runs every interval (a look for changes on the libuv
- * pool), resolving to the changes or null.
+ * pool, which resolves to a report `{ changes, order }` or null), resolving to
+ * the changes or null.
  */
 function watchTicker(project, dbPath) {
   const session = native.watchSession(project, { dbPath, intervalMs: WATCH_INTERVAL_MS })
-  return { tick: () => native.watchSessionTick(session), close: () => native.watchSessionClose(session) }
+  return {
+    tick: () => native.watchSessionTick(session).then((report) => report?.changes ?? null),
+    close: () => native.watchSessionClose(session),
+  }
 }
 
 /** `fn(i)` timed, awaited if it returns a Promise: [its result, µs]. */
@@ -495,6 +511,92 @@ async function measureWatchers(sizeName, db, raw) {
   return { size: sizeName, tasks: db.tasks, intervalMs: WATCH_INTERVAL_MS, latency, idleCpu }
 }
 
+// ---------------------------------------------------------------- calibration
+
+/** getEstimateCalibration in a process of its own (bench/calibration.js), at the default cache budget or `budgetMb`. */
+function calibrate(dbPath, project, budgetMb = null) {
+  const args = [path.join(__dirname, 'calibration.js'), dbPath, project, ...(budgetMb ? [String(budgetMb)] : [])]
+  return JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8' }).trim())
+}
+
+/**
+ * One database's calibration: at the app's default cache budget, and again
+ * with CALIBRATION_RETRY_BUDGET_MB when that gave no kind (config.js says why).
+ */
+function calibrationOf(source, dbPath, project, facts) {
+  const atDefault = calibrate(dbPath, project)
+  let measured = atDefault
+  if (!atDefault.kinds.length) {
+    log(`calibration, ${source}: no kind at the default cache budget; again at ${CALIBRATION_RETRY_BUDGET_MB} MB`)
+    measured = calibrate(dbPath, project, CALIBRATION_RETRY_BUDGET_MB)
+  }
+  for (const k of measured.kinds) {
+    log(
+      `calibration, ${source}: ${k.kind}: ${n(k.runs)} runs, ${n(k.estimates)} estimates, median error ${(k.medianAbsErrorMs / 1000).toFixed(1)} s ` +
+        `(naive ${(k.naiveMedianAbsErrorMs / 1000).toFixed(1)} s), coverage ${k.coverage.toFixed(4)}`,
+    )
+  }
+  return {
+    source,
+    ...facts,
+    project,
+    atDefaultBudget: { kinds: atDefault.kinds.length, firstMs: atDefault.firstMs },
+    budgetMb: measured.budgetMb,
+    firstMs: measured.firstMs,
+    secondMs: measured.secondMs,
+    kinds: measured.kinds,
+  }
+}
+
+/**
+ * Whether a database's logs tell the story of its history: the addon, reading
+ * the generated database with its logs, against the peer, reading the
+ * database alone, on every task of the project — every field compared but
+ * `source`, which the logs make `log`.
+ */
+function logsAgainstHistory(db) {
+  const peer = new HistoryPeer(db.dbPath)
+  try {
+    const ours = addon.getMultipleTasksExecutionStepsSync(db.project, { dbPath: db.dbPath, statusFilter: ALL_STATUSES })
+    const theirs = peer.tasksByStatus(db.project, ALL_STATUSES)
+    const tally = new Tally()
+    let fromLogs = 0
+    for (const id of new Set([...Object.keys(ours), ...Object.keys(theirs)])) {
+      tally.compared++
+      if (ours[id]?.source === 'log') fromLogs++
+      const diff = diffAnswer(ours[id], theirs[id]).filter((d) => d.field !== 'source')
+      if (diff.length) tally.miss({ where: 'the generated database with its logs', taskId: id, status: ours[id]?.status ?? theirs[id]?.status ?? null, diff })
+    }
+    return { ...tally.toJSON(), fromLogs }
+  } finally {
+    peer.close()
+  }
+}
+
+/** The calibration of each size's database (its first project) and of a fresh sample database. */
+function measureCalibration(sizes) {
+  const sources = []
+  for (const [sizeName, db] of sizes) {
+    const consistency = logsAgainstHistory(db)
+    log(
+      `calibration, ${sizeName}: the logs against the history: ${n(consistency.compared)} tasks of ${db.project}, ${n(consistency.fromLogs)} read from logs, ` +
+        `${consistency.mismatches} mismatches but source`,
+    )
+    for (const m of consistency.examples) log(`  MISMATCH ${describeMismatch(m)}`)
+    const { workerLogs, reviewLogs, reworks, orders } = db.logs
+    sources.push({ ...calibrationOf(sizeName, db.dbPath, db.project, { tasks: db.tasks, logs: { workerLogs, reviewLogs, reworks, orders } }), logsAgainstHistory: consistency })
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'aipm-bench-sample-'))
+  try {
+    const dbPath = addon.createSampleDatabase(dir)
+    const tasks = query(dbPath, 'SELECT COUNT(*) AS n FROM tasks')[0].n
+    sources.push(calibrationOf('sample', dbPath, 'ai_pm_manager', { tasks, logs: null }))
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true })
+  }
+  return { retryBudgetMb: CALIBRATION_RETRY_BUDGET_MB, sources }
+}
+
 // ---------------------------------------------------------------- the run
 
 function machine() {
@@ -562,6 +664,9 @@ async function main() {
   if (ONLY.includes('watch')) {
     raw.watch = {}
     results.watch = await measureWatchers(smallestName, smallest, raw.watch)
+  }
+  if (ONLY.includes('calibration')) {
+    results.calibration = measureCalibration(sizes)
   }
   results.machine.loadEnd = os.loadavg()
   results.run.seconds = (Date.now() - started) / 1000
