@@ -242,3 +242,34 @@ fn the_order_progress_of_the_sample() {
         (30, 30, 100, None)
     );
 }
+
+#[test]
+fn a_project_with_more_runs_than_the_cache_holds_is_not_read_again_on_every_call() {
+    let f = Fixture::new();
+    // 1,000 finished runs (their logs only): more than the run histories' share of a 1 MB budget.
+    for i in 0..1000 {
+        let task = format!("TASK_{}", 101 + i);
+        f.worker_log(&task, -60 * (1000 - i), &borrowed(&finished_run(60 + (i * 37) % 240)));
+    }
+    running(&f);
+    f.tracker.set_cache_budget(1 << 20).unwrap();
+    let first = f.step("TASK_1", 1010).eta.expect("an estimate");
+    let read = f.tracker.log_bytes_read();
+    for now in [1011, 1012, 1013] {
+        assert_eq!(f.step("TASK_1", now).eta.as_ref(), Some(&first), "at {now}");
+    }
+    assert_eq!(f.tracker.log_bytes_read(), read, "the logs were not read again");
+    assert!(
+        f.tracker.cache_bytes() <= 1 << 20,
+        "{} bytes held",
+        f.tracker.cache_bytes()
+    );
+    // The calibration needs the runs themselves: it reads them again, and says how the estimate did.
+    let clock = clock(1014);
+    let calibration = f.tracker.estimate_calibration(PROJECT, &f.source(), &clock).unwrap();
+    assert_eq!(calibration.len(), 1);
+    assert_eq!(
+        calibration[0].runs, 400,
+        "the most recent runs, as the estimate takes them"
+    );
+}

@@ -1,16 +1,25 @@
 //! How good the estimate is on a project's own finished runs: each run is
-//! left out in turn and estimated from the others at the start of each of its
-//! steps and at 25, 50 and 75 % of its long steps, and the estimate's end is
-//! compared with the run's real end — beside the naive estimate (the sum of
-//! the remaining steps' medians), which the estimate should beat.
+//! left out in turn and estimated from the others — at the start of each of
+//! its steps, and in its long steps 25, 50 and 75 % of the way through the
+//! step's typical length, where it was still in the step — and the
+//! estimate's end is compared with the run's real end, beside the naive
+//! estimate (the sum of the remaining steps' medians), which the estimate
+//! should beat.
+//!
+//! The part-way points are fractions of the step's median (over the other
+//! runs), not of the left-out run's own time in it: a point chosen from the
+//! run's own length would know that the run ends soon after it, which no live
+//! estimate knows, and would count a band as holding that only held because
+//! the point was picked so. Runs are taken as the live estimate takes them,
+//! the [`RECENT_RUNS`] most recent of the kind.
 
-use super::{band, conditioned, median, PastRun, RunKind, MIN_RUNS};
+use super::{band, center, conditioned, median, PastRun, RunKind, MIN_RUNS, RECENT_RUNS};
 use crate::step::Step;
 
 /// A step is long when the median run spends at least this long in it: only
 /// those are also estimated part-way through.
 const LONG_STEP_MS: u64 = 60_000;
-/// Where in a long step it is estimated too.
+/// Where in a long step it is estimated too, as fractions of its median length.
 const PART_WAY: [f64; 3] = [0.25, 0.5, 0.75];
 
 /// How the estimate did on one kind of run.
@@ -39,7 +48,9 @@ pub fn calibrate(history: &[PastRun]) -> Vec<Calibration> {
 }
 
 fn calibrate_kind(history: &[PastRun], kind: RunKind) -> Option<Calibration> {
-    let runs: Vec<&PastRun> = history.iter().filter(|r| r.kind == kind).collect();
+    let mut runs: Vec<&PastRun> = history.iter().filter(|r| r.kind == kind).collect();
+    runs.sort_by_key(|r| std::cmp::Reverse(r.began_ms));
+    runs.truncate(RECENT_RUNS);
     if runs.len() <= MIN_RUNS {
         return None;
     }
@@ -59,14 +70,15 @@ fn calibrate_kind(history: &[PastRun], kind: RunKind) -> Option<Calibration> {
             let typical = median_of(spans.iter().map(|s| s.0));
             let mut points = vec![0u64];
             if typical >= LONG_STEP_MS {
-                points.extend(PART_WAY.iter().map(|f| (in_step as f64 * f) as u64));
+                let part_way = PART_WAY.iter().map(|f| (typical as f64 * f) as u64);
+                points.extend(part_way.filter(|&elapsed| elapsed < in_step));
             }
             for elapsed in points {
                 let Some((ends, _)) = conditioned(&spans, elapsed) else {
                     continue;
                 };
                 let (low, high) = band(ends.len());
-                let expected = median(&ends);
+                let expected = center(&ends);
                 errors.push(expected.abs_diff(to_end));
                 held += usize::from(ends[low] <= to_end && to_end <= ends[high]);
                 naive_errors.push(naive(&others, step, elapsed).abs_diff(to_end));
@@ -94,7 +106,7 @@ fn naive(others: &[&PastRun], step: Step, elapsed: u64) -> u64 {
     let this = in_step(step).max(elapsed);
     let after: u64 = Step::ALL[step.index() + 1..].iter().map(|&s| in_step(s)).sum();
     // The runs' steps after `step` as far as runs of this kind go (a worker run ends before the review).
-    let last = others.iter().map(|r| r.ended).max().unwrap_or(0);
+    let last = others.iter().map(|r| u64::from(r.ended)).max().unwrap_or(0);
     this + after.min(last)
 }
 
@@ -111,33 +123,33 @@ fn median_of(values: impl Iterator<Item = u64>) -> u64 {
 mod tests {
     use super::*;
 
-    /// Runs with a skewed AI step (mostly a few minutes, sometimes very long)
-    /// and a report time that goes with it.
+    /// First runs paced as a real project's are (`sample::pace`): a skewed
+    /// AI step, now and then a very slow one, a report that grows with it.
     fn skewed(n: usize) -> Vec<PastRun> {
-        let mut seed = 20261206u64;
-        let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            (seed >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut dice = crate::sample::pace::Dice::new(20261206);
         (0..n)
-            .map(|_| {
-                let ai =
-                    (120_000.0 * (1.2 * (next() - 0.5) * 2.0).exp()) as u64 + if next() < 0.05 { 1_800_000 } else { 0 };
-                let report = 2_000 + ai / 40;
-                let s = |ms: u64| Some(ms);
+            .map(|i| {
+                let p = dice.pace();
+                let mut at = 0u32;
+                let mut then = |seconds: i64| {
+                    let entered = at;
+                    at += seconds as u32 * 1000;
+                    Some(entered)
+                };
+                let entered = [
+                    then(p.get_task_info),
+                    then(p.assign_worker),
+                    None,
+                    then(p.execute_task),
+                    then(p.create_report),
+                    then(p.update_status_done),
+                    None,
+                ];
                 PastRun {
                     kind: RunKind::First,
-                    began_ms: 0,
-                    entered: [
-                        s(0),
-                        s(1_000),
-                        None,
-                        s(2_000),
-                        s(2_000 + ai),
-                        s(2_000 + ai + report),
-                        None,
-                    ],
-                    ended: 3_000 + ai + report,
+                    began_ms: i as i64 * 3_600_000,
+                    entered,
+                    ended: at,
                 }
             })
             .collect()

@@ -56,16 +56,17 @@ pub enum RunKind {
 
 /// A finished run, as the estimate uses it: when it entered each step (ms
 /// after its start; `None` for a step it skipped or did not mention) and when
-/// it ended.
+/// it ended. Kept small (a project's every finished run is held): times of
+/// up to 49 days, a longer run's saturate.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PastRun {
     pub kind: RunKind,
     /// When it began (epoch milliseconds): the most recent runs count.
     pub began_ms: i64,
     /// Milliseconds from the run's start to its entering each step.
-    pub entered: [Option<u64>; TOTAL_STEPS],
+    pub entered: [Option<u32>; TOTAL_STEPS],
     /// Milliseconds from the run's start to its end.
-    pub ended: u64,
+    pub ended: u32,
 }
 
 impl PastRun {
@@ -77,7 +78,7 @@ impl PastRun {
             return None;
         };
         let start = run.first_at()?;
-        let ms = |t: Instant| (t - start).num_milliseconds().max(0) as u64;
+        let ms = |t: Instant| ms_u32((t - start).num_milliseconds());
         let entered = Step::ALL.map(|step| {
             let marks = run.marks(step);
             marks
@@ -107,14 +108,18 @@ impl PastRun {
             kind: RunKind::Review,
             began_ms: start.timestamp_millis(),
             entered,
-            ended: (end - start).num_milliseconds().max(0) as u64,
+            ended: ms_u32((end - start).num_milliseconds()),
         })
     }
 
     /// When the run entered `step` or, having skipped it, the next step it
     /// entered (ms after its start).
     fn entered_from(&self, step: Step) -> Option<u64> {
-        self.entered[step.index()..].iter().flatten().next().copied()
+        self.entered[step.index()..]
+            .iter()
+            .flatten()
+            .next()
+            .map(|&ms| u64::from(ms))
     }
 
     /// How long it stayed in `step` (0 for a step it skipped), and how long it
@@ -125,15 +130,19 @@ impl PastRun {
             .iter()
             .flatten()
             .next()
-            .copied()
-            .unwrap_or(self.ended);
+            .map_or(u64::from(self.ended), |&ms| u64::from(ms));
         let in_step = if self.entered[step.index()].is_some() {
             next.saturating_sub(at)
         } else {
             0
         };
-        Some((in_step, self.ended.saturating_sub(at)))
+        Some((in_step, u64::from(self.ended).saturating_sub(at)))
     }
+}
+
+/// Milliseconds as a [`PastRun`] keeps them.
+fn ms_u32(ms: i64) -> u32 {
+    ms.clamp(0, i64::from(u32::MAX)) as u32
 }
 
 /// Where a running run is.
@@ -171,7 +180,7 @@ pub fn estimate(history: &[PastRun], position: Position, now: Instant) -> Option
     let spans = spans_from(history, position.kind, position.step);
     let (to_end, basis) = conditioned(&spans, elapsed)?;
     let (low, high) = band(to_end.len());
-    Some(at(position, now, (to_end[low], median(&to_end), to_end[high]), basis))
+    Some(at(position, now, (to_end[low], center(&to_end), to_end[high]), basis))
 }
 
 fn elapsed_ms(position: Position, now: Instant) -> u64 {
@@ -235,7 +244,7 @@ impl Basis {
                     sorted.insert(at, to_end);
                     if sorted.len() >= MIN_RUNS {
                         let (low, high) = band(sorted.len());
-                        ends.push((sorted[low], median(&sorted), sorted[high]));
+                        ends.push((sorted[low], center(&sorted), sorted[high]));
                     }
                 }
                 let in_step = spans.iter().map(|s| s.0).collect();
@@ -303,6 +312,23 @@ fn band(n: usize) -> (usize, usize) {
     (low - 1, high - 1)
 }
 
+/// Where the ends are densest: the middle of the shortest span holding half
+/// of them (the "shorth"; with several equally short, the middle of all of
+/// them, so evenly spread ends give their median). For runs skewed long, as
+/// AI runs are, it sits where most runs end rather than pulled out by the
+/// slow ones, and it is the end that is off by the least for half of the runs.
+fn center(sorted: &[u64]) -> u64 {
+    let half = sorted.len().div_ceil(2).max(1);
+    let width = |w: &[u64]| w[half - 1] - w[0];
+    let Some(shortest) = sorted.windows(half).map(width).min() else {
+        return 0;
+    };
+    let mut spans = sorted.windows(half).filter(|w| width(w) == shortest);
+    let first = spans.next().map_or(0, |w| w[0]);
+    let last = spans.next_back().map_or(first + shortest, |w| w[half - 1]);
+    (first + last) / 2
+}
+
 fn median(sorted: &[u64]) -> u64 {
     let n = sorted.len();
     if n % 2 == 1 {
@@ -322,8 +348,8 @@ mod tests {
     }
 
     /// A first run: 1 s to fetch, 1 s to assign, `ai` s of AI, 5 s of report, 1 s to finish.
-    fn run(ai: u64) -> PastRun {
-        let s = |sec: u64| Some(sec * 1000);
+    fn run(ai: u32) -> PastRun {
+        let s = |sec: u32| Some(sec * 1000);
         PastRun {
             kind: RunKind::First,
             began_ms: 0,
@@ -332,7 +358,7 @@ mod tests {
         }
     }
 
-    fn history(ais: &[u64]) -> Vec<PastRun> {
+    fn history(ais: &[u32]) -> Vec<PastRun> {
         ais.iter().map(|&ai| run(ai)).collect()
     }
 
@@ -376,7 +402,7 @@ mod tests {
 
     #[test]
     fn it_holds_still_between_past_runs_durations_and_a_long_step_moves_it_later() {
-        let ais: Vec<u64> = (0..30).map(|i| 60 + i * 10).collect();
+        let ais: Vec<u32> = (0..30).map(|i| 60 + i * 10).collect();
         let h = history(&ais);
         let first = estimate(&h, in_ai(0), at(10)).unwrap();
         assert_eq!(
@@ -437,7 +463,7 @@ mod tests {
 
     #[test]
     fn the_basis_answers_as_the_plain_estimate_does() {
-        let ais: Vec<u64> = (0..50).map(|i| 30 + (i * 37) % 400).collect();
+        let ais: Vec<u32> = (0..50).map(|i| 30 + (i * 37) % 400).collect();
         let h = history(&ais);
         let basis = Basis::new(&h);
         for now in [0, 10, 45, 100, 200, 350, 420, 2000] {
@@ -447,6 +473,17 @@ mod tests {
                 "at {now}"
             );
         }
+    }
+
+    #[test]
+    fn the_expected_end_is_where_most_runs_end() {
+        let even: Vec<u64> = (0..10).map(|i| 100 + 10 * i).collect();
+        assert_eq!(center(&even), median(&even), "evenly spread: the median");
+        // Most runs end within 300..340 s; the slow ones pull the median out, not the center.
+        let skewed = [300, 305, 310, 315, 320, 330, 340, 900, 1500, 2400];
+        assert_eq!(median(&skewed), 325);
+        assert_eq!(center(&skewed), 310);
+        assert_eq!(center(&[42]), 42);
     }
 
     #[test]

@@ -160,6 +160,32 @@ impl LogStore {
         })
     }
 
+    /// A worker log's runs for the run history: from the cache when it holds
+    /// the log as it is now, else read whole and not kept (a project's
+    /// thousands of finished logs would push out those of the running tasks).
+    pub fn worker_log_once(&mut self, file: &WorkerLogFile, zone: Zone) -> Option<Vec<LogRun>> {
+        let state = FileState::of(&file.path)?;
+        let fresh = || WorkerLogParser::new(zone);
+        read_once(
+            &self.worker,
+            &mut self.bytes_read,
+            &file.path,
+            state,
+            zone,
+            fresh,
+            |p| p.runs().to_vec(),
+        )
+    }
+
+    /// A review log for the run history, as [`LogStore::worker_log_once`].
+    pub fn review_once(&mut self, path: &Path, zone: Zone) -> Option<ReviewLog> {
+        let state = FileState::of(path)?;
+        let fresh = || ReviewLogParser::new(zone);
+        read_once(&self.review, &mut self.bytes_read, path, state, zone, fresh, |p| {
+            p.log().clone()
+        })
+    }
+
     /// Log bytes read since this store was made (each byte once, however often polled).
     pub fn bytes_read(&self) -> u64 {
         self.bytes_read
@@ -212,6 +238,26 @@ fn read<'a, P: crate::evidence::LineParser + Weigh>(
         cache.insert(key.clone(), progress, weight);
     }
     cache.get(&key)
+}
+
+/// What `extract` takes from a log as it is now, without keeping the log:
+/// from the cached progress if it is current, else from the whole file read.
+#[allow(clippy::too_many_arguments)]
+fn read_once<P: crate::evidence::LineParser + Weigh, T>(
+    cache: &Bounded<(PathBuf, Zone), LogProgress<P>>,
+    bytes_read: &mut u64,
+    path: &Path,
+    state: FileState,
+    zone: Zone,
+    fresh: impl FnOnce() -> P,
+    extract: impl FnOnce(&P) -> T,
+) -> Option<T> {
+    if let Some(kept) = cache.peek(&(path.to_path_buf(), zone)).filter(|p| p.state == state) {
+        return Some(extract(kept.parser()));
+    }
+    let (progress, bytes) = LogProgress::read(path, state, None, fresh).ok()?;
+    *bytes_read += bytes;
+    Some(extract(progress.parser()))
 }
 
 #[cfg(test)]

@@ -327,7 +327,7 @@ impl StepTracker {
     pub fn estimate_calibration(&self, project_id: &str, source: &Access, clock: &Clock) -> Result<Vec<Calibration>> {
         check_id("projectId", project_id)?;
         let location = self.locate(source)?;
-        let runs = self.project_runs(&location, project_id, source, clock.zone);
+        let runs = self.project_runs(&location, project_id, source, clock.zone, true);
         Ok(calibrate(&runs.map(|r| r.past_runs()).unwrap_or_default()))
     }
 
@@ -586,25 +586,28 @@ impl StepTracker {
 
     /// The estimate's basis for `project`. `None` without a user-data folder.
     fn basis(&self, location: &Location, project: &str, source: &Access, zone: Zone) -> Option<Arc<Basis>> {
-        self.project_runs(location, project, source, zone)
+        self.project_runs(location, project, source, zone, false)
             .map(|runs| Arc::clone(&runs.basis))
     }
 
     /// `project`'s finished runs, gathered again when older than
-    /// [`run_history::REFRESH`] (reading only the logs that moved). `None`
-    /// without a user-data folder.
+    /// [`run_history::REFRESH`] (reading only the logs that moved), or when
+    /// `need_runs` and only the basis was kept. `None` without a user-data folder.
     fn project_runs(
         &self,
         location: &Location,
         project: &str,
         source: &Access,
         zone: Zone,
+        need_runs: bool,
     ) -> Option<Arc<ProjectRuns>> {
         let key = (location.clone(), project.to_owned());
         let previous = lock(&self.run_histories).get(&key).cloned();
-        if let Some(runs) = previous.as_ref().filter(|r| r.fresh(std::time::SystemTime::now())) {
+        let fresh = previous.as_ref().filter(|r| r.fresh(std::time::SystemTime::now()));
+        if let Some(runs) = fresh.filter(|r| r.is_complete() || !need_runs) {
             return Some(Arc::clone(runs));
         }
+        let previous = previous.filter(|r| r.is_complete());
         let root = self.canonical_root(&location.user_data_dir)?;
         let recorded = self
             .on_database(location, source, |db, _, left| db.recorded_runs(project, zone, left))
@@ -620,8 +623,14 @@ impl StepTracker {
                 zone,
             ))
         };
-        let weight = gathered.bytes() + key.0.db_path.capacity() + key.0.user_data_dir.capacity() + key.1.capacity();
-        lock(&self.run_histories).insert(key, Arc::clone(&gathered), weight);
+        let key_bytes = key.0.db_path.capacity() + key.0.user_data_dir.capacity() + key.1.capacity();
+        let mut histories = lock(&self.run_histories);
+        if !histories.insert(key.clone(), Arc::clone(&gathered), gathered.bytes() + key_bytes) {
+            // More runs than the share holds: keep what the estimates need.
+            let slim = gathered.slim();
+            let weight = slim.bytes() + key_bytes;
+            histories.insert(key, Arc::new(slim), weight);
+        }
         Some(gathered)
     }
 

@@ -3,9 +3,13 @@
 //! (reviews, and the rework runs inside them) and its recorded runs. Gathered
 //! at most every [`REFRESH`]: finished runs change slowly, and an estimate
 //! that holds still from tick to tick is the point. Each log's runs are kept
-//! with the file's state, so a refresh reads only the logs that moved.
+//! with the file's state, so a refresh reads only the logs that moved. A
+//! project with more runs than the cache's share can hold keeps only its
+//! [`Basis`] (bounded by the runs it rests on): its estimates are served,
+//! and the next refresh reads its logs again.
 
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -25,17 +29,37 @@ pub const REFRESH: Duration = Duration::from_secs(30);
 /// A project's finished runs, as last gathered.
 pub struct ProjectRuns {
     gathered: SystemTime,
-    /// Each log's finished runs, by the state it was read at.
-    by_file: HashMap<PathBuf, (FileState, Vec<PastRun>)>,
+    /// Each log's finished runs, by the state it was read at; keyed by a hash
+    /// of its path (a project has thousands of logs: their paths would weigh
+    /// more than their runs).
+    by_file: HashMap<u64, (FileState, Vec<PastRun>)>,
     /// The recorded runs that finished.
     recorded: Vec<PastRun>,
     pub basis: Arc<Basis>,
+    complete: bool,
 }
 
 impl ProjectRuns {
     /// Whether it is recent enough to use at `now`.
     pub fn fresh(&self, now: SystemTime) -> bool {
         now.duration_since(self.gathered).is_ok_and(|age| age < REFRESH)
+    }
+
+    /// The same basis without the runs behind it: what is kept of a project
+    /// whose runs do not fit the cache.
+    pub fn slim(&self) -> ProjectRuns {
+        ProjectRuns {
+            gathered: self.gathered,
+            by_file: HashMap::new(),
+            recorded: Vec::new(),
+            basis: Arc::clone(&self.basis),
+            complete: false,
+        }
+    }
+
+    /// Whether it holds the runs, not only their basis.
+    pub fn is_complete(&self) -> bool {
+        self.complete
     }
 
     /// Every finished run it holds.
@@ -50,9 +74,8 @@ impl Weigh for ProjectRuns {
         let files: usize = self
             .by_file
             .iter()
-            .map(|(path, (_, runs))| {
-                path.capacity()
-                    + std::mem::size_of::<(PathBuf, (FileState, Vec<PastRun>))>() * 3 / 2
+            .map(|(_, (_, runs))| {
+                std::mem::size_of::<(u64, (FileState, Vec<PastRun>))>() * 3 / 2
                     + std::mem::size_of::<PastRun>() * runs.capacity()
             })
             .sum();
@@ -71,13 +94,14 @@ pub fn gather(
     previous: Option<&ProjectRuns>,
     zone: Zone,
 ) -> ProjectRuns {
-    let mut by_file: HashMap<PathBuf, (FileState, Vec<PastRun>)> = HashMap::new();
+    let mut by_file: HashMap<u64, (FileState, Vec<PastRun>)> = HashMap::new();
     let mut keep = |path: PathBuf, state: FileState, read: &mut dyn FnMut() -> Vec<PastRun>| {
-        let runs = match previous.and_then(|p| p.by_file.get(&path)) {
+        let key = path_key(&path);
+        let runs = match previous.and_then(|p| p.by_file.get(&key)) {
             Some((seen, runs)) if *seen == state => runs.clone(),
             _ => read(),
         };
-        by_file.insert(path, (state, runs));
+        by_file.insert(key, (state, runs));
     };
     // Every order's worker logs.
     let results = root.join("PROJECTS").join(project).join("RESULT");
@@ -91,10 +115,9 @@ pub fn gather(
                 continue;
             };
             keep(file.path.clone(), state, &mut || {
-                logs.worker_log(&file, zone)
-                    .map(|read| {
-                        read.value
-                            .iter()
+                logs.worker_log_once(&file, zone)
+                    .map(|runs| {
+                        runs.iter()
                             .filter_map(|r| PastRun::of_run(&r.run, RunKind::First))
                             .collect()
                     })
@@ -118,10 +141,9 @@ pub fn gather(
             continue;
         };
         keep(path.clone(), state, &mut || {
-            let Some(read) = logs.review(&path, zone) else {
+            let Some(log) = logs.review_once(&path, zone) else {
                 return Vec::new();
             };
-            let log = read.value;
             if log.project_id.as_deref() != Some(project) {
                 return Vec::new();
             }
@@ -142,7 +164,15 @@ pub fn gather(
         by_file,
         recorded,
         basis: Arc::default(),
+        complete: true,
     };
     gathered.basis = Arc::new(Basis::new(&gathered.past_runs()));
     gathered
+}
+
+/// A log's key: a hash of its path, the same for the same path in this process.
+fn path_key(path: &Path) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    path.hash(&mut hasher);
+    hasher.finish()
 }
