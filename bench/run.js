@@ -405,7 +405,8 @@ function measureScenarios(sizeName, db, raw) {
     raw[scope] = {}
     let plan
     for (const mode of MODES) {
-      const { root, dbPath } = workingCopy(db.dbPath, WORK_DIR, `memory-${scope}-${mode.name}`, mode)
+      // With the logs, as the app's folder has them: the statistics and the estimate's history read them.
+      const { root, dbPath } = workingCopy(db.dbPath, WORK_DIR, `memory-${scope}-${mode.name}`, mode, { logs: true })
       const projectIds = scope === 'project' ? [db.project] : query(dbPath, 'SELECT id FROM projects ORDER BY id').map((r) => r.id)
       const projects = projectIds.map((project) => ({
         project,

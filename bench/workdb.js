@@ -4,6 +4,10 @@
 // run that commits (the "after a commit" measurements, the load test) works on
 // a fresh copy in `<dir>/<name>/data/aipm.db`, switched to WAL (the mode the app
 // keeps its database in) or left in the rollback journal (journal_mode=DELETE).
+// With `logs`, the copy's user-data folder also gets the generated worker and
+// review logs (PROJECTS/, logs/), as the app's has: the estimate's history and
+// the statistics read them. Without, the database alone — what the peer,
+// which reads no log, can be compared with.
 'use strict'
 
 const fs = require('node:fs')
@@ -18,12 +22,20 @@ const MODES = [
 
 /**
  * Copies `sourceDb` to `<dir>/<name>/data/aipm.db` (replacing an earlier copy)
- * in journal mode `mode` (an entry of MODES). Returns the copy's user-data root and path.
+ * in journal mode `mode` (an entry of MODES), and with `logs` the logs beside
+ * it. Returns the copy's user-data root and path.
  */
-function workingCopy(sourceDb, dir, name, mode) {
+function workingCopy(sourceDb, dir, name, mode, { logs = false } = {}) {
   const root = path.join(dir, name)
   fs.rmSync(root, { recursive: true, force: true })
   fs.mkdirSync(path.join(root, 'data'), { recursive: true })
+  if (logs) {
+    const sourceRoot = path.dirname(path.dirname(sourceDb))
+    for (const folder of ['PROJECTS', 'logs']) {
+      const from = path.join(sourceRoot, folder)
+      if (fs.existsSync(from)) fs.cpSync(from, path.join(root, folder), { recursive: true })
+    }
+  }
   const dbPath = path.join(root, 'data', 'aipm.db')
   fs.copyFileSync(sourceDb, dbPath)
   const db = new Database(dbPath)

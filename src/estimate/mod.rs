@@ -7,8 +7,8 @@
 //! The method, for a run in step `s` that entered it at `t_s` and has been in
 //! it for `e`: of the past runs that reached `s`, those whose step `s` lasted
 //! longer than `e` are the ones this run can still be like; each says the run
-//! ends at `t_s + (its time from entering s to its end)`. Their median is the
-//! expected end; the band is the pair of order statistics that holds a new
+//! ends at `t_s + (its time from entering s to its end)`. Where those ends
+//! are densest ([`center`]) is the expected end; the band is the pair of order statistics that holds a new
 //! run's end with probability at least [`COVERAGE`] when runs are
 //! exchangeable (a conformal interval), so it is as wide as the project's own
 //! spread and no wider. The set only changes when `e` passes a past run's
@@ -202,7 +202,7 @@ fn at(position: Position, now: Instant, ms: (u64, u64, u64), basis_runs: usize) 
 
 /// A project's finished runs made ready to estimate from in a lookup: for
 /// each kind and step, the runs by how long they stayed in the step (longest
-/// first), and for each count of them the band and median of their times to
+/// first), and for each count of them the band and center of their times to
 /// the end. Built once per change of the history; an estimate is then a
 /// binary search.
 #[derive(Clone, Debug, Default)]
@@ -214,7 +214,7 @@ pub struct Basis {
 struct Table {
     /// Time in the step of each run, longest first.
     in_step: Vec<u64>,
-    /// For the `k` longest (k >= MIN_RUNS): (low, median, high) of their times to the end.
+    /// For the `k` longest (k >= MIN_RUNS): (low, center, high) of their times to the end.
     ends: Vec<(u64, u64, u64)>,
 }
 
