@@ -1,10 +1,10 @@
 //! A sample AI PM user-data folder for demos and experiments: the project
 //! `ai_pm_manager`, its order `ORDER_119`, and fourteen tasks in every kind of
-//! state, each written by the backend's own processes as [`script`] replays
+//! state, each written by the backend's own processes as `script` replays
 //! them — the launcher daemon, the worker, the review worker, a worker started
 //! by hand, crash recovery — up to "now"; before them, the thirty tasks of
 //! `ORDER_118`, run and reviewed over the day and a half before (their
-//! durations skewed as real AI runs are: see [`pace`]), the history the
+//! durations skewed as real AI runs are: see `pace`), the history the
 //! estimate of the running tasks' end rests on. The database is in WAL mode,
 //! as the app keeps it. It only ever fills a new folder: it refuses to touch
 //! an existing database.
