@@ -91,6 +91,10 @@ pub struct TaskEvidence<'a> {
 /// A parser fed a log line by line (worker logs, review logs).
 pub trait LineParser: Clone {
     fn feed(&mut self, line: &str);
+    /// A line still being written (no end of line yet): what it says so far.
+    fn feed_partial(&mut self, line: &str) {
+        self.feed(line)
+    }
     /// Whether nothing later in the log can change what it says.
     fn is_finished(&self) -> bool;
 }
@@ -98,6 +102,10 @@ pub trait LineParser: Clone {
 impl LineParser for worker_log::WorkerLogParser {
     fn feed(&mut self, line: &str) {
         worker_log::WorkerLogParser::feed(self, line)
+    }
+
+    fn feed_partial(&mut self, line: &str) {
+        worker_log::WorkerLogParser::feed_partial(self, line)
     }
 
     fn is_finished(&self) -> bool {

@@ -119,9 +119,12 @@ impl Run {
         }
     }
 
-    /// The worker said this run is a rework.
+    /// The worker said this run is a rework (ignored once the run ended:
+    /// nothing after its end counts).
     pub fn set_rework(&mut self) {
-        self.rework = true;
+        if !self.is_terminated() {
+            self.rework = true;
+        }
     }
 
     pub fn is_rework(&self) -> bool {

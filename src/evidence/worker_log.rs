@@ -145,6 +145,16 @@ impl WorkerLogParser {
         parsed.apply(&mut current.run, self.zone);
     }
 
+    /// A line still being written: counted, unless it opens a run (the task
+    /// it names may be cut short: `TASK_1` of `TASK_12`); that line counts
+    /// once it is whole.
+    pub fn feed_partial(&mut self, line: &str) {
+        if parse_line(line).is_some_and(|parsed| parsed.opened_task().is_some()) {
+            return;
+        }
+        self.feed(line);
+    }
+
     /// Whether nothing later in the log can change what it says: never, for a
     /// worker log (a `--loop` worker goes on with the next task's run).
     pub fn is_finished(&self) -> bool {
@@ -187,6 +197,34 @@ pub(super) fn looks_like_timestamp(b: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::evidence::run::Outcome;
+
+    /// Found by fuzzing: a `--loop` log's next run opening while its line is
+    /// still being written must not open a run for a task id cut short.
+    #[test]
+    fn a_line_being_written_does_not_open_a_run_for_a_cut_task_id() {
+        let mut p = WorkerLogParser::new(Zone::japan());
+        p.feed("2026-10-24 10:51:49 [INFO] [get_task_info] start: TASK_1");
+        p.feed("2026-10-24 10:51:50 [INFO] [complete] success: Worker処理完了");
+        let mut partial = p.clone();
+        partial.feed_partial("2026-10-24 10:51:51 [INFO] [get_task_info] start: TASK_1");
+        assert_eq!(partial.runs().len(), 1, "no run for TASK_1 (of TASK_12) yet");
+        p.feed("2026-10-24 10:51:51 [INFO] [get_task_info] start: TASK_12");
+        let tasks: Vec<_> = p.runs().iter().map(|r| r.task_id.as_deref()).collect();
+        assert_eq!(tasks, [Some("TASK_1"), Some("TASK_12")]);
+        // Any other line being written counts at once.
+        p.feed_partial("2026-10-24 10:51:52 [INFO] [assign_worker] start: mode=通常");
+        assert_eq!(p.runs()[1].run.reached(), Some(Step::AssignWorker));
+    }
+
+    /// Found by fuzzing: nothing after a run's end counts, its rework mark included.
+    #[test]
+    fn a_rework_mark_after_the_run_ended_does_not_make_it_a_rework() {
+        let mut p = WorkerLogParser::new(Zone::japan());
+        p.feed("2026-10-24 10:51:50 [INFO] [execute_task] start: x");
+        p.feed("2026-10-24 10:51:50 [INFO] [complete] success: x");
+        p.feed("2026-10-24 10:51:51 [INFO] [assign_worker] start: mode=リワーク");
+        assert!(!p.launch_run().is_rework());
+    }
 
     fn meaning(line: &'static str) -> Option<Meaning<'static>> {
         let parsed = parse_line(line)?;

@@ -99,7 +99,7 @@ impl<P: LineParser> LogProgress<P> {
             if !complete {
                 // The writer is mid-line: count it now, read it again next time.
                 let mut latest = committed.clone();
-                latest.feed(&String::from_utf8_lossy(&line));
+                latest.feed_partial(&String::from_utf8_lossy(&line));
                 return Ok((
                     progress(committed, latest, position),
                     position - offset + consumed as u64,
