@@ -47,6 +47,10 @@ mod tracker;
 #[doc(hidden)]
 pub mod sample;
 
+/// Thin functions over the private parsers for the fuzz targets in `fuzz/` (not an API).
+#[doc(hidden)]
+pub mod fuzzing;
+
 pub use decision::timeline::StepStatus;
 pub use decision::Source;
 pub use io::db::location::Environment;
