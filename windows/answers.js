@@ -8,20 +8,32 @@
 //   node windows/answers.js <userDataDir> <out.json>
 //
 // and compares the two JSON files entry by entry. Only what depends on the
-// wall clock is left out: the elapsed time of a step still in progress. Every
-// task of the bundled sample is asked alone and in batches, with its display
-// strings and its CLI JSON, in both locales.
+// wall clock is left out: the elapsed time of a step still in progress, and of
+// a running task's estimate (`eta`) its instants and `overdue`, which move as
+// time passes (the two builds answer minutes apart); whether there is one and
+// the runs it rests on (`basisRuns`) stay. Every task of the bundled sample
+// (ORDER_119's fourteen and ORDER_118's thirty, their history) is asked alone
+// and in batches, with its display strings and its CLI JSON, in both locales.
 const fs = require('fs')
 const path = require('path')
 
 const PROJECT = 'ai_pm_manager'
 const ORDER = 'ORDER_119'
-/** The tasks of the bundled sample (src/sample/mod.rs), one in every kind of state. */
+/** ORDER_119's tasks in the bundled sample (src/sample/mod.rs), one in every kind of state. */
 const TASKS = Array.from({ length: 14 }, (_, i) => `TASK_${1031 + i}`)
+/** The sample's earlier order: thirty tasks run and reviewed before ORDER_119's, the history the estimate rests on. */
+const EARLIER_ORDER = 'ORDER_118'
+const EARLIER_TASKS = Array.from({ length: 30 }, (_, i) => `TASK_${1001 + i}`)
 const STATUSES = [
   'QUEUED', 'BLOCKED', 'IN_PROGRESS', 'DONE', 'IN_REVIEW', 'REWORK', 'COMPLETED',
   'CANCELLED', 'SKIPPED', 'REJECTED', 'INTERRUPTED', 'ESCALATED', 'WAITING_INPUT',
 ]
+
+/** Of an estimate, what does not move with the clock: whether there is one, and how many runs it rests on. */
+function etaBasis(eta) {
+  if (!eta || typeof eta !== 'object') return eta
+  return Object.fromEntries(Object.entries(eta).filter(([k]) => k === 'basisRuns' || k === 'basis_runs'))
+}
 
 /** A deep copy without the fields that depend on when the question is asked. */
 function timeless(value) {
@@ -32,6 +44,12 @@ function timeless(value) {
       // A step still in progress reports the time elapsed so far (camelCase, or the CLI JSON's snake_case).
       if (k === 'durationMs' && value.endedAt == null) continue
       if (k === 'duration_ms' && value.ended_at == null) continue
+      // A running task's estimate moves as time passes (docs/behaviour.md, "Estimate"):
+      // its instants when the run outlasts another past run, `overdue` once past `highAt`.
+      if (k === 'eta') {
+        out[k] = etaBasis(v)
+        continue
+      }
       out[k] = timeless(v)
     }
     return out
@@ -64,12 +82,13 @@ function collect(addon, userDataDir) {
   }
   answers['stats (ja)'] = addon.getStepDurationStatsSync(PROJECT, at)
   answers['stats (en, order)'] = addon.getStepDurationStatsSync(PROJECT, { ...at, orderId: ORDER, locale: 'en' })
+  answers['stats (ja, earlier order)'] = addon.getStepDurationStatsSync(PROJECT, { ...at, orderId: EARLIER_ORDER })
   answers['EXECUTION_STEPS'] = addon.EXECUTION_STEPS
   answers['sub-steps'] = ['self_verification', 'file_lock_check', 'auto_kick', 'next_task', 'no_such_step'].map(addon.stepOfSubStep)
   return answers
 }
 
-module.exports = { collect, timeless, PROJECT, ORDER, STATUSES, TASKS }
+module.exports = { collect, timeless, PROJECT, ORDER, STATUSES, TASKS, EARLIER_ORDER, EARLIER_TASKS }
 
 if (require.main === module) {
   const [userDataDir, out] = process.argv.slice(2)

@@ -26,8 +26,9 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
+const { isDeepStrictEqual } = require('node:util')
 const { Worker } = require('node:worker_threads')
-const { collect, timeless, PROJECT, ORDER, TASKS } = require('./answers')
+const { collect, timeless, PROJECT, ORDER, TASKS, EARLIER_ORDER, EARLIER_TASKS } = require('./answers')
 
 // Users are in Japan; run.js sets the same zone for Windows Node.
 process.env.TZ ??= 'Asia/Tokyo'
@@ -43,6 +44,7 @@ const ANSWERS = process.env.AIPM_WIN_ANSWERS || path.join(TEMP, 'answers.json')
 const UD = path.join(ROAMING, 'ai-pm-manager-v2')
 const DB = path.join(UD, 'data', 'aipm.db')
 const LOGS = path.join(UD, 'PROJECTS', PROJECT, 'RESULT', ORDER, 'LOGS')
+const EARLIER_LOGS = path.join(UD, 'PROJECTS', PROJECT, 'RESULT', EARLIER_ORDER, 'LOGS')
 const REVIEWS = path.join(UD, 'logs', 'review_workers')
 const ENV_DEFAULTS = ['AIPM_DB_PATH', 'AI_PM_USERDATA', 'APPDATA']
 /** The sample's IN_PROGRESS tasks: the default filter of batches and watchers. */
@@ -109,6 +111,26 @@ function logOf(taskId) {
 
 /** Minutes between an RFC 3339 time and now. */
 const minutesAgo = (rfc3339) => (Date.now() - Date.parse(rfc3339)) / 60000
+
+/** The sample's "now" (createSampleDatabase writes everything up to it) lies between these, in ms: set by the fixture. */
+const SAMPLE_NOW = { from: NaN, to: NaN }
+
+/**
+ * Asserts that `rfc3339` is `seconds` before the sample's "now", to the second
+ * the database and the logs keep: exact however slowly Wine got here.
+ */
+function assertBeforeSample(rfc3339, seconds, what) {
+  const t = Date.parse(rfc3339)
+  const [from, to] = [SAMPLE_NOW.from - seconds * 1000 - 2000, SAMPLE_NOW.to - seconds * 1000 + 1000]
+  assert.ok(from <= t && t <= to, `${what}: ${seconds} s before the sample's now (${new Date(from).toISOString()} … ${new Date(to).toISOString()}), got ${rfc3339}`)
+}
+
+/** A result without its estimate, which moves as time passes (docs/behaviour.md, "Estimate"). */
+function withoutEta(info) {
+  if (!info) return info
+  const { eta, ...rest } = info
+  return rest
+}
 
 /** Runs `fn` with these environment defaults (undefined: removed), then restores them. */
 async function withEnv(vars, fn) {
@@ -221,7 +243,9 @@ describe('loading', () => {
 describe('fixture', () => {
   test('createSampleDatabase builds the user-data folder (WAL, worker and review logs) under a Japanese path', () => {
     assert.ok(!fs.existsSync(UD), `${UD} starts empty`)
+    SAMPLE_NOW.from = Date.now()
     const db = addon.createSampleDatabase(UD)
+    SAMPLE_NOW.to = Date.now()
     assert.equal(db, DB)
     const header = fs.readFileSync(DB).subarray(0, 20)
     assert.equal(header.subarray(0, 16).toString('latin1'), 'SQLite format 3\0')
@@ -230,12 +254,17 @@ describe('fixture', () => {
     assert.equal(logs.length, 11, `worker logs: ${logs}`)
     for (const f of logs) assert.match(f, /^worker_TASK_10\d\d_\d{8}_\d{6}\.log$/)
     assert.equal(logs.filter((f) => f.startsWith('worker_TASK_1044_')).length, 2, 'the crashed attempt and the retry')
-    assert.deepEqual(fs.readdirSync(REVIEWS).sort(), ['TASK_1035', 'TASK_1036', 'TASK_1038', 'TASK_1039', 'TASK_1043'].map((t) => `${t}_review.log`))
+    // ORDER_118, the history: one launch each (its reworks ran inside the review worker), every task reviewed.
+    const earlier = fs.readdirSync(EARLIER_LOGS).sort()
+    assert.deepEqual(earlier.map((f) => f.replace(/_\d{8}_\d{6}\.log$/, '')), EARLIER_TASKS.map((t) => `worker_${t}`))
+    const reviewed = [...EARLIER_TASKS, 'TASK_1035', 'TASK_1036', 'TASK_1038', 'TASK_1039', 'TASK_1043']
+    assert.deepEqual(fs.readdirSync(REVIEWS).sort(), reviewed.map((t) => `${t}_review.log`))
     assert.equal(codeOf(() => addon.createSampleDatabase(UD)), 'ERR_INVALID_ARG', 'refuses to overwrite')
   })
 
   test('worker logs and review logs rewritten with CRLF line ends, as on Windows', () => {
-    for (const file of [...fs.readdirSync(LOGS).map((f) => path.join(LOGS, f)), ...fs.readdirSync(REVIEWS).map((f) => path.join(REVIEWS, f))]) {
+    const files = [LOGS, EARLIER_LOGS, REVIEWS].flatMap((dir) => fs.readdirSync(dir).map((f) => path.join(dir, f)))
+    for (const file of files) {
       const stat = fs.statSync(file)
       const text = fs.readFileSync(file, 'utf8')
       fs.writeFileSync(file, text.replace(/\r?\n/g, '\r\n'))
@@ -317,14 +346,20 @@ describe('queries', () => {
     assert.equal(info.steps[6].status, 'in_progress')
     assert.equal(addon.formatExecutionStepDisplay(info), '[7/7] 自動レビュー中 (100%)')
     assert.equal(addon.formatExecutionStepDisplay(info, 'en'), '[7/7] Auto review (100%)')
-    assert.ok(minutesAgo(info.startedAt) < 2, `the review began under a minute ago: ${info.startedAt}`)
+    // startedAt is the move into DONE (docs/behaviour.md, "Attempts"), not the review's start: the
+    // sample's worker run, launched 9 min before, ends in DONE after 308 s (Pace::default: 1 + 1 + 1
+    // + 300 + 4 + 1), 232 s before the sample's now; its review began 40 s before.
+    assertBeforeSample(info.startedAt, 9 * 60 - 308, 'the move into DONE')
   })
 
   test('the rework run in a CRLF review log: REWORK running in execute_task; rejected and waiting; reworked DONE', () => {
     const rework = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1035', { dbPath: DB, verbose: true })
     assert.deepEqual([rework.status, rework.source, rework.currentStep, rework.progressPercent], ['REWORK', 'log', 'execute_task', 57])
     assert.equal(addon.formatExecutionStepDisplay(rework), '[4/7] AI実行中 (57%)')
-    assert.ok(Math.abs(minutesAgo(rework.startedAt) - 1.5) < 1, `the rework run began 90 s ago, not the first run: ${rework.startedAt}`)
+    // startedAt is the move into REWORK (docs/behaviour.md, "Attempts"): the sample's first run,
+    // launched 20 min before, ends in DONE after 308 s; 20 s later the review, whose model call takes
+    // 60 s, rejects it (DONE→REWORK) and the rework run begins in the same second: 812 s before now.
+    assertBeforeSample(rework.startedAt, 20 * 60 - 308 - 20 - 60, 'the move into REWORK, not the first run')
     assert.deepEqual(rework.completedSteps.map((s) => s.step), ['get_task_info', 'assign_worker', 'file_lock'])
     const waiting = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1036', { dbPath: DB })
     assert.deepEqual([waiting.status, waiting.currentStep, waiting.stepIndex, waiting.progressPercent], ['REWORK', null, -1, 0])
@@ -345,16 +380,52 @@ describe('queries', () => {
   test('batch: the IN_PROGRESS tasks, most recently updated first; an order and statuses; stats per step', () => {
     const batch = addon.getMultipleTasksExecutionStepsSync(PROJECT, { dbPath: DB })
     assert.deepEqual(Object.keys(batch).sort(), IN_PROGRESS)
-    const times = Object.values(batch).map((i) => Date.parse(i.lastUpdated))
-    assert.deepEqual(times, [...times].sort((a, b) => b - a))
+    // Most recently updated is tasks.updated_at (docs/behaviour.md, "Tables read"), the backend's
+    // last write of each: TASK_1034 and TASK_1033 started by hand 1 and 3 min before, TASK_1044
+    // relaunched 2 min before, TASK_1031 and TASK_1032 launched 6 and 12 min before. (lastUpdated,
+    // the latest evidence, is another order: TASK_1032's worker has written its log since.)
+    assert.deepEqual(Object.keys(batch), ['TASK_1034', 'TASK_1044', 'TASK_1033', 'TASK_1031', 'TASK_1032'])
     const everything = addon.getMultipleTasksExecutionStepsSync(PROJECT, { dbPath: DB, orderId: ORDER, statusFilter: ['REWORK', 'DONE'] })
     assert.deepEqual(Object.keys(everything).sort(), ['TASK_1035', 'TASK_1036', 'TASK_1038', 'TASK_1043'])
     const some = addon.getMultipleTasksExecutionStepsSync(PROJECT, { dbPath: DB, taskIds: ['TASK_1038', 'TASK_1042', 'TASK_9999'] })
     assert.deepEqual(Object.keys(some).sort(), ['TASK_1038', 'TASK_1042'])
-    const stats = addon.getStepDurationStatsSync(PROJECT, { dbPath: DB })
+    const stats = addon.getStepDurationStatsSync(PROJECT, { dbPath: DB, orderId: ORDER })
     assert.deepEqual(stats.map((s) => s.step), addon.EXECUTION_STEPS.map((s) => s.step))
-    assert.ok(stats.find((s) => s.step === 'execute_task').count >= 3, JSON.stringify(stats))
-    assert.ok(stats.find((s) => s.step === 'auto_review').count >= 1, 'finished reviews count')
+    const count = (all, step) => all.find((s) => s.step === step).count
+    assert.ok(count(stats, 'execute_task') >= 3, JSON.stringify(stats))
+    assert.ok(count(stats, 'auto_review') >= 1, 'finished reviews count')
+    // The whole project's counts hold ORDER_118's runs and reviews (each of its 30 tasks reviewed) too.
+    const project = addon.getStepDurationStatsSync(PROJECT, { dbPath: DB })
+    assert.deepEqual(project.map((s) => s.step), addon.EXECUTION_STEPS.map((s) => s.step))
+    assert.ok(count(project, 'execute_task') >= count(stats, 'execute_task') + EARLIER_TASKS.length, JSON.stringify(project))
+    assert.ok(count(project, 'auto_review') >= count(stats, 'auto_review') + EARLIER_TASKS.length, JSON.stringify(project))
+  })
+
+  test("every running task has an estimate of its end from the project's history (ORDER_118); the others none", () => {
+    const before = Date.now()
+    const order = addon.getMultipleTasksExecutionStepsSync(PROJECT, { dbPath: DB, orderId: ORDER, statusFilter: [] })
+    const after = Date.now()
+    assert.deepEqual(Object.keys(order).sort(), TASKS)
+    const running = Object.values(order).filter((info) => info.currentStep !== null)
+    assert.deepEqual(running.map((i) => i.taskId).sort(), [...IN_PROGRESS, 'TASK_1035', 'TASK_1038'].sort())
+    for (const info of Object.values(order)) {
+      const { taskId, eta } = info
+      if (info.currentStep === null) {
+        assert.equal(eta, null, `${taskId} is not running`)
+        assert.equal(addon.formatRemaining(info), '')
+        continue
+      }
+      assert.ok(eta && eta.basisRuns >= 9, `${taskId}: ${JSON.stringify(eta)}`)
+      for (const t of [eta.expectedEndAt, eta.lowAt, eta.highAt]) {
+        assert.ok(t.endsWith(localOffset(new Date(t))), `${taskId}: ${t} has the local offset`)
+      }
+      assert.ok(Date.parse(eta.lowAt) <= Date.parse(eta.highAt), `${taskId}: ${JSON.stringify(eta)}`)
+      // overdue once past highAt, at the moment of the call.
+      if (Date.parse(eta.highAt) < before - 1000) assert.equal(eta.overdue, true, `${taskId}: ${JSON.stringify(eta)}`)
+      if (Date.parse(eta.highAt) > after + 1000) assert.equal(eta.overdue, false, `${taskId}: ${JSON.stringify(eta)}`)
+      assert.match(addon.formatRemaining(info), /^(残り|予定超過$)/, taskId)
+      assert.match(addon.formatRemaining(info, 'en'), / left$|^overdue$/, taskId)
+    }
   })
 
   test('async calls give what their Sync twins give, many at once', WAITS, async () => {
@@ -540,7 +611,10 @@ describe('writing, watching', () => {
       assert.deepEqual(first.changes.map((c) => c.taskId).sort(), IN_PROGRESS)
       assert.ok(first.changes.every((c) => c.previous === null && c.current.taskId === c.taskId && c.projectId === PROJECT))
       await sleep(300)
-      assert.equal(l.calls.length, 1, 'nothing while nothing changes')
+      // A running task's eta moves as time passes (docs/behaviour.md, "Estimate"), and the watcher
+      // reports it: while nothing else changes, only such eta-only changes.
+      const others = l.calls.slice(1).flatMap((c) => c.changes).filter((c) => !isDeepStrictEqual(withoutEta(c.previous), withoutEta(c.current)))
+      assert.deepEqual(others, [], 'nothing but eta moves while nothing changes')
 
       // The worker of TASK_1031 finishes the AI step and starts the report (CRLF, as on Windows).
       const stamp = localStamp()
@@ -569,14 +643,23 @@ describe('writing, watching', () => {
   })
 
   test('a watcher never keeps node.exe alive: a child that never closes its watcher exits by itself after its first batch', WAITS, async () => {
+    // Under Wine the child may tick again before it is gone; the running tasks' eta may have moved
+    // by then (docs/behaviour.md, "Estimate"), which it reports as 'eta only'.
     const script = `
+      const { isDeepStrictEqual } = require('util')
       const addon = require(process.argv[1])
+      const bare = (info) => info && Object.fromEntries(Object.entries(info).filter(([k]) => k !== 'eta'))
+      let first = true
       addon.watchExecutionSteps('${PROJECT}', { dbPath: process.argv[2], intervalMs: 20 }, (err, changes) => {
-        console.log(err ? 'error ' + err.code : 'changes ' + changes.length)
+        const moved = changes && changes.filter((c) => !isDeepStrictEqual(bare(c.previous), bare(c.current)))
+        console.log(err ? 'error ' + err.code : first || moved.length ? 'changes ' + changes.length : 'eta only')
+        first = false
       })`
     const r = await runNode(['-e', script, ROOT, DB], childEnv({}), 30000)
     assert.equal(r.code, 0, r.stderr)
-    assert.equal(r.stdout.trim(), `changes ${IN_PROGRESS.length}`)
+    const [head, ...later] = r.stdout.trim().split(/\r?\n/)
+    assert.equal(head, `changes ${IN_PROGRESS.length}`)
+    assert.deepEqual(later.filter((line) => line !== 'eta only'), [], 'after its first batch nothing but eta moves')
   })
 
   test('the CLI (bin/aipm-steps.js): JSON, list, exit codes', WAITS, async () => {
@@ -649,7 +732,7 @@ async function appScene(name, mode) {
   app.exec('PRAGMA busy_timeout = 5000') // better-sqlite3's default, as the app has it
   assert.equal(app.prepare(`PRAGMA journal_mode = ${mode}`).get().journal_mode, mode.toLowerCase())
   const appReadOnly = new DatabaseSync(db, { readOnly: true })
-  assert.equal(appReadOnly.prepare('SELECT count(*) AS n FROM tasks').get().n, TASKS.length)
+  assert.equal(appReadOnly.prepare('SELECT count(*) AS n FROM tasks WHERE order_id = ?').get(ORDER).n, TASKS.length)
   // The addon has connections open before the app starts writing.
   assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: db }).assignee, 'Worker A')
   const l = listen()
@@ -704,8 +787,11 @@ describe("same process as the app's SQLite (issue 12)", () => {
           s.app.exec('COMMIT') // no SQLITE_BUSY, no SQLITE_PROTOCOL: no lock lost or taken over
           assert.equal(await otherProcess(s.db), 'wrote', 'after the commit another process can write')
           assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1031', { dbPath: s.db }).assignee, 'Worker B', 'the commit is seen')
-          addon.recordExecutionStep(PROJECT, 'TASK_1032', 'execute_task', 'start', { dbPath: s.db })
-          assert.equal(addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: s.db }).source, 'recorded')
+          // A step beyond its log's create_report: within an attempt the step never moves back
+          // (docs/behaviour.md, "Which source speaks"), so a recorded execute_task would not speak.
+          addon.recordExecutionStep(PROJECT, 'TASK_1032', 'update_status_done', 'start', { dbPath: s.db })
+          const recorded = addon.getTaskExecutionStepSync(PROJECT, 'TASK_1032', { dbPath: s.db })
+          assert.deepEqual([recorded.source, recorded.currentStep], ['recorded', 'update_status_done'])
           s.app.exec("UPDATE tasks SET title = 'after' WHERE id = 'TASK_1037'") // the app writes on
           assert.equal(s.app.prepare('PRAGMA integrity_check').get().integrity_check, 'ok')
           assert.equal(s.app.prepare("SELECT count(*) AS n FROM task_step_events WHERE task_id = 'TASK_1032'").get().n, 1)
@@ -725,7 +811,7 @@ describe("same process as the app's SQLite (issue 12)", () => {
         try {
           s.app.exec("UPDATE tasks SET title = 'written by the app' WHERE id = 'TASK_1033'") // frames in the -wal
           s.app.exec('BEGIN')
-          assert.equal(s.app.prepare('SELECT count(*) AS n FROM tasks').get().n, TASKS.length)
+          assert.equal(s.app.prepare('SELECT count(*) AS n FROM tasks WHERE order_id = ?').get(ORDER).n, TASKS.length)
           assert.deepEqual([...new Set(await addonBusy(s.db))], ['Worker A'])
           if (mode === 'WAL') {
             // A truncating checkpoint must wait for the app's reader.
