@@ -79,7 +79,7 @@ export interface ExecutionStepInfo {
  * instants (RFC 3339 with offset) that move only when the evidence does.
  */
 export interface Eta {
-  /** The median of the ends of the past runs the run can still be like. */
+  /** Where the ends of the past runs the run can still be like are densest (the middle of the shortest span holding half of them). */
   expectedEndAt: string
   /** The band `[lowAt, highAt]` holds the real end about 80 % of the time. */
   lowAt: string

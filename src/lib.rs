@@ -15,15 +15,6 @@
 //!
 //! The public items below are what the binding, the tests and the benchmark use.
 
-/// The addon lives in the app's main process: its allocations go to mimalloc,
-/// which returns freed pages to the system, instead of the process's malloc
-/// heap, where cache churn interleaved with the host's own allocations would
-/// leave the heap fragmented and the host's RSS high long after the caches
-/// let their entries go.
-#[cfg(not(test))]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Unit tests count what each thread allocates, to check the caches' weights.
 #[cfg(test)]
 #[global_allocator]

@@ -242,23 +242,23 @@ pub(crate) mod tests {
         static HELD: Cell<isize> = const { Cell::new(0) };
     }
 
-    /// mimalloc, counting what each thread allocates and frees.
+    /// The system allocator, counting what each thread allocates and frees.
     pub struct Counting;
 
-    // SAFETY: every call is passed on to mimalloc unchanged; the counting is a
+    // SAFETY: every call is passed on to the system allocator unchanged; the counting is a
     // thread-local integer (its `with` cannot allocate).
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             let _ = HELD.try_with(|h| h.set(h.get() + layout.size() as isize));
-            unsafe { mimalloc::MiMalloc.alloc(layout) }
+            unsafe { std::alloc::System.alloc(layout) }
         }
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
             let _ = HELD.try_with(|h| h.set(h.get() - layout.size() as isize));
-            unsafe { mimalloc::MiMalloc.dealloc(ptr, layout) }
+            unsafe { std::alloc::System.dealloc(ptr, layout) }
         }
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             let _ = HELD.try_with(|h| h.set(h.get() + new_size as isize - layout.size() as isize));
-            unsafe { mimalloc::MiMalloc.realloc(ptr, layout, new_size) }
+            unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
         }
     }
 
