@@ -94,6 +94,24 @@ pub fn time_arg(value: Option<Unknown<'_>>, name: &str) -> Result<Option<chrono:
         .ok_or_else(|| Error::invalid_value(format!("{name} is not a valid time: {}", js_number(ms))))
 }
 
+/// An optional `locale` argument: `'ja'` (the default) or `'en'`.
+pub fn locale_arg(value: Option<Unknown<'_>>, name: &str) -> Result<crate::locale::Locale> {
+    match value.filter(|v| !is_absent(v)) {
+        Some(v) => super::options::locale_of(Some(&string_value(&v, name)?), name),
+        None => Ok(Default::default()),
+    }
+}
+
+/// A result object of this package given back (`info`): an object, or a `TypeError`.
+pub fn info_arg<'env>(env: &Env, value: Option<Unknown<'env>>) -> Result<Object<'env>> {
+    let not_info = || Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)");
+    let value = value
+        .filter(|v| matches!(v.get_type(), Ok(ValueType::Object)))
+        .ok_or_else(not_info)?;
+    // SAFETY: checked to be an object of this env.
+    unsafe { Object::from_napi_value(env.raw(), value.raw()) }.map_err(|_| not_info())
+}
+
 fn string_value(value: &Unknown<'_>, name: &str) -> Result<String> {
     match value.get_type() {
         // SAFETY: the type was just checked.

@@ -442,28 +442,23 @@ pub fn format_remaining(
     now: Option<Unknown<'_>>,
 ) -> Result<String> {
     guarded(|| {
-        let locale = match locale.filter(|l| !matches!(l.get_type(), Ok(ValueType::Undefined | ValueType::Null))) {
-            Some(l) => options::locale_of(Some(&string_arg(Some(l), "locale")?), "locale")?,
-            None => Default::default(),
-        };
+        let locale = arguments::locale_arg(locale, "locale")?;
         let now = arguments::time_arg(now, "now")?.unwrap_or_else(chrono::Utc::now);
-        let info = info
-            .filter(|i| matches!(i.get_type(), Ok(ValueType::Object)))
-            .ok_or_else(|| {
-                crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
-            })?;
-        let info: serde_json::Value = env.from_js_value(info).map_err(|_| {
-            crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
-        })?;
-        let eta = info.get("eta").filter(|e| e.is_object());
+        let info = arguments::info_arg(&env, info)?;
+        // camelCase, or the CLI's snake_case JSON parsed.
+        let eta: Option<Object<'_>> = info.get("eta").ok().flatten();
         let expected = eta
-            .and_then(|e| e.get("expectedEndAt"))
-            .and_then(|t| t.as_str())
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .as_ref()
+            .and_then(|e| {
+                ["expectedEndAt", "expected_end_at"]
+                    .iter()
+                    .find_map(|k| e.get::<String>(k).ok().flatten())
+            })
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
             .map(|t| t.to_utc());
         let overdue = eta
-            .and_then(|e| e.get("overdue"))
-            .and_then(|o| o.as_bool())
+            .as_ref()
+            .and_then(|e| e.get::<bool>("overdue").ok().flatten())
             .unwrap_or(false);
         Ok(crate::present::format::format_remaining(expected, overdue, now, locale))
     })
@@ -539,18 +534,8 @@ pub fn format_execution_step_display(
     locale: Option<Unknown<'_>>,
 ) -> Result<String> {
     guarded(|| {
-        let locale = match locale.filter(|l| !matches!(l.get_type(), Ok(ValueType::Undefined | ValueType::Null))) {
-            Some(l) => options::locale_of(Some(&string_arg(Some(l), "locale")?), "locale")?,
-            None => Default::default(),
-        };
-        let info = info
-            .filter(|i| matches!(i.get_type(), Ok(ValueType::Object)))
-            .ok_or_else(|| {
-                crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
-            })?;
-        // SAFETY: checked to be an object of this env.
-        let object = unsafe { Object::from_napi_value(env.raw(), info.raw()) }
-            .map_err(|e| crate::error::Error::invalid_arg(format!("info: {}", e.reason)))?;
+        let locale = arguments::locale_arg(locale, "locale")?;
+        let object = arguments::info_arg(&env, info)?;
         let text = |camel: &str, snake: &str| -> Option<String> {
             [camel, snake]
                 .iter()
@@ -589,12 +574,8 @@ pub fn format_execution_step_display(
 #[napi(catch_unwind, ts_args_type = "info: ExecutionStepInfo")]
 pub fn format_execution_step_json(env: Env, info: Option<Unknown<'_>>) -> Result<String> {
     guarded(|| {
-        let info = info
-            .filter(|i| matches!(i.get_type(), Ok(ValueType::Object)))
-            .ok_or_else(|| {
-                crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
-            })?;
-        let info: serde_json::Value = env.from_js_value(info).map_err(|_| {
+        let object = arguments::info_arg(&env, info)?;
+        let info: serde_json::Value = env.from_js_value(object).map_err(|_| {
             crate::error::Error::invalid_arg("info must be an ExecutionStepInfo object (a result of this package)")
         })?;
         serde_json::to_string(&crate::present::json::snake_case_keys(info))

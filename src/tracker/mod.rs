@@ -149,9 +149,34 @@ pub struct StepTracker {
     logs: Mutex<LogStore>,
     decisions: Mutex<Bounded<TaskKey, Kept>>,
     /// Each project's finished runs, for the estimate: (database, project).
-    run_histories: Mutex<Bounded<(Location, String), Arc<ProjectRuns>>>,
+    run_histories: Mutex<Bounded<u64, HeldRuns>>,
     /// Canonical forms of user-data roots (resolving costs a system call per component).
     roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+}
+
+/// A project's finished runs as the run-history cache holds them, with the
+/// (database, user data, project) they are of.
+struct HeldRuns {
+    location: Location,
+    project: String,
+    runs: Arc<ProjectRuns>,
+}
+
+impl Weigh for HeldRuns {
+    fn bytes(&self) -> usize {
+        self.runs.bytes()
+            + self.location.db_path.capacity()
+            + self.location.user_data_dir.capacity()
+            + self.project.capacity()
+    }
+}
+
+/// The run-history cache's key of a project of a database.
+fn history_key(location: &Location, project: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::hash::DefaultHasher::new();
+    (location, project).hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A lock whose holder panicked still guards only caches: keep using them.
@@ -601,8 +626,12 @@ impl StepTracker {
         zone: Zone,
         need_runs: bool,
     ) -> Option<Arc<ProjectRuns>> {
-        let key = (location.clone(), project.to_owned());
-        let previous = lock(&self.run_histories).get(&key).cloned();
+        // Looked up by a hash, so that the lookup every running result makes allocates nothing.
+        let key = history_key(location, project);
+        let previous = lock(&self.run_histories)
+            .get(&key)
+            .filter(|held| held.location == *location && held.project == project)
+            .map(|held| Arc::clone(&held.runs));
         let fresh = previous.as_ref().filter(|r| r.fresh(std::time::SystemTime::now()));
         if let Some(runs) = fresh.filter(|r| r.is_complete() || !need_runs) {
             return Some(Arc::clone(runs));
@@ -623,13 +652,19 @@ impl StepTracker {
                 zone,
             ))
         };
-        let key_bytes = key.0.db_path.capacity() + key.0.user_data_dir.capacity() + key.1.capacity();
+        let held = |runs: Arc<ProjectRuns>| HeldRuns {
+            location: location.clone(),
+            project: project.to_owned(),
+            runs,
+        };
         let mut histories = lock(&self.run_histories);
-        if !histories.insert(key.clone(), Arc::clone(&gathered), gathered.bytes() + key_bytes) {
+        let whole = held(Arc::clone(&gathered));
+        let weight = whole.bytes();
+        if !histories.insert(key, whole, weight) {
             // More runs than the share holds: keep what the estimates need.
-            let slim = gathered.slim();
-            let weight = slim.bytes() + key_bytes;
-            histories.insert(key, Arc::new(slim), weight);
+            let slim = held(Arc::new(gathered.slim()));
+            let weight = slim.bytes();
+            histories.insert(key, slim, weight);
         }
         Some(gathered)
     }
