@@ -8,6 +8,7 @@ import * as vm from 'node:vm'
 import {
   createSampleDatabase,
   ExecutionStepInfo,
+  formatExecutionStepJson,
   formatRemaining,
   getEstimateCalibration,
   getEstimateCalibrationSync,
@@ -94,6 +95,9 @@ describe('eta on results', () => {
       expect(low <= expected && expected <= high).toBe(true)
       expect(eta.overdue).toBe(Date.now() > high)
       expect(formatRemaining(info)).not.toBe('')
+      // The CLI's snake_case JSON reads the same.
+      const now = Date.now()
+      expect(formatRemaining(JSON.parse(formatExecutionStepJson(info)), 'en', now)).toBe(formatRemaining(info, 'en', now))
     }
     // The review going on TASK_1038 is estimated from ORDER_118's reviews, the rework of TASK_1035 from its reworks.
     expect(infos.TASK_1038.eta!.basisRuns).toBeGreaterThanOrEqual(30)

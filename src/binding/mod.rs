@@ -446,7 +446,14 @@ pub fn format_remaining(
         let now = arguments::time_arg(now, "now")?.unwrap_or_else(chrono::Utc::now);
         let info = arguments::info_arg(&env, info)?;
         // camelCase, or the CLI's snake_case JSON parsed.
-        let eta: Option<Object<'_>> = info.get("eta").ok().flatten();
+        // Only an object is read as one (a conversion of null would throw).
+        let eta = info
+            .get::<Unknown<'_>>("eta")
+            .ok()
+            .flatten()
+            .filter(|e| matches!(e.get_type(), Ok(ValueType::Object)))
+            // SAFETY: checked to be an object of this env.
+            .and_then(|e| unsafe { Object::from_napi_value(env.raw(), e.raw()) }.ok());
         let expected = eta
             .as_ref()
             .and_then(|e| {
