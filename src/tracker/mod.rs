@@ -352,7 +352,7 @@ impl StepTracker {
     pub fn estimate_calibration(&self, project_id: &str, source: &Access, clock: &Clock) -> Result<Vec<Calibration>> {
         check_id("projectId", project_id)?;
         let location = self.locate(source)?;
-        let runs = self.project_runs(&location, project_id, source, clock.zone, true);
+        let runs = self.project_runs(&location, project_id, source, clock, true);
         Ok(calibrate(&runs.map(|r| r.past_runs()).unwrap_or_default()))
     }
 
@@ -600,7 +600,7 @@ impl StepTracker {
         }
         drop(logs);
         if out.iter().any(|e| e.decision.running) {
-            if let Some(basis) = self.basis(&location, selection.project_id, source, zone) {
+            if let Some(basis) = self.basis(&location, selection.project_id, source, clock) {
                 for e in out.iter_mut() {
                     e.eta = position(&e.decision).and_then(|p| basis.estimate(p, clock.now));
                 }
@@ -610,8 +610,8 @@ impl StepTracker {
     }
 
     /// The estimate's basis for `project`. `None` without a user-data folder.
-    fn basis(&self, location: &Location, project: &str, source: &Access, zone: Zone) -> Option<Arc<Basis>> {
-        self.project_runs(location, project, source, zone, false)
+    fn basis(&self, location: &Location, project: &str, source: &Access, clock: &Clock) -> Option<Arc<Basis>> {
+        self.project_runs(location, project, source, clock, false)
             .map(|runs| Arc::clone(&runs.basis))
     }
 
@@ -623,16 +623,17 @@ impl StepTracker {
         location: &Location,
         project: &str,
         source: &Access,
-        zone: Zone,
+        clock: &Clock,
         need_runs: bool,
     ) -> Option<Arc<ProjectRuns>> {
+        let zone = clock.zone;
         // Looked up by a hash, so that the lookup every running result makes allocates nothing.
         let key = history_key(location, project);
         let previous = lock(&self.run_histories)
             .get(&key)
             .filter(|held| held.location == *location && held.project == project)
             .map(|held| Arc::clone(&held.runs));
-        let fresh = previous.as_ref().filter(|r| r.fresh(std::time::SystemTime::now()));
+        let fresh = previous.as_ref().filter(|r| r.fresh(clock.now));
         if let Some(runs) = fresh.filter(|r| r.is_complete() || !need_runs) {
             return Some(Arc::clone(runs));
         }
@@ -650,6 +651,7 @@ impl StepTracker {
                 &recorded,
                 previous.as_deref(),
                 zone,
+                clock.now,
             ))
         };
         let held = |runs: Arc<ProjectRuns>| HeldRuns {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use super::budget::Weigh;
 use super::logs::LogStore;
@@ -21,14 +21,14 @@ use crate::estimate::{Basis, PastRun, RunKind};
 use crate::evidence::recorded::RecordedRun;
 use crate::io::file_state::FileState;
 use crate::io::logs::paths;
-use crate::time::Zone;
+use crate::time::{Instant, Zone};
 
 /// How long a project's gathered runs are used before they are gathered again.
 pub const REFRESH: Duration = Duration::from_secs(30);
 
 /// A project's finished runs, as last gathered.
 pub struct ProjectRuns {
-    gathered: SystemTime,
+    gathered: Instant,
     /// Each log's finished runs, by the state it was read at; keyed by a hash
     /// of its path (a project has thousands of logs: their paths would weigh
     /// more than their runs).
@@ -40,9 +40,10 @@ pub struct ProjectRuns {
 }
 
 impl ProjectRuns {
-    /// Whether it is recent enough to use at `now`.
-    pub fn fresh(&self, now: SystemTime) -> bool {
-        now.duration_since(self.gathered).is_ok_and(|age| age < REFRESH)
+    /// Whether it is recent enough to use at `now` (the call's clock: no
+    /// system call of its own on the path every running result takes).
+    pub fn fresh(&self, now: Instant) -> bool {
+        (now - self.gathered).to_std().is_ok_and(|age| age < REFRESH)
     }
 
     /// The same basis without the runs behind it: what is kept of a project
@@ -93,6 +94,7 @@ pub fn gather(
     recorded: &[RecordedRun],
     previous: Option<&ProjectRuns>,
     zone: Zone,
+    now: Instant,
 ) -> ProjectRuns {
     let mut by_file: HashMap<u64, (FileState, Vec<PastRun>)> = HashMap::new();
     let mut keep = |path: PathBuf, state: FileState, read: &mut dyn FnMut() -> Vec<PastRun>| {
@@ -160,7 +162,7 @@ pub fn gather(
         .filter_map(|r| PastRun::of_run(&r.run, RunKind::First))
         .collect();
     let mut gathered = ProjectRuns {
-        gathered: SystemTime::now(),
+        gathered: now,
         by_file,
         recorded,
         basis: Arc::default(),
