@@ -84,13 +84,11 @@ fn a_task_keeps_its_own_log_and_start_when_another_projects_same_id_is_launched(
     let theirs = Task::new(OTHER, "ORDER_9", "TASK_001", "Worker A");
     let mut a = f.script();
     a.add_task(&ours, "QUEUED");
-    let log = a.daemon_launch(&ours);
-    a.worker_run(&ours, &Out::Log(log), &Ending::Completes, quick());
+    a.daemon_run(&ours, &Ending::Completes, quick());
     let mut b = f.script();
     b.add_task(&theirs, "QUEUED");
     b.wait(122);
-    let log = b.daemon_launch(&theirs);
-    b.worker_run(&theirs, &Out::Log(log), &Ending::Completes, quick());
+    b.daemon_run(&theirs, &Ending::Completes, quick());
     let writes: Vec<Write> = [a.into_writes(), b.into_writes()].concat();
     f.play(&writes, Some(at(123)));
     let info = f.step(P, "TASK_001", at(123));
@@ -113,8 +111,7 @@ fn rework_by_button(f: &Folder, targets: &[&str], out: impl Fn(&Script, &Task) -
     let t = Task::new(P, "ORDER_1", "TASK_001", "Worker B").with_targets(targets);
     let mut s = f.script();
     s.add_task(&t, "QUEUED");
-    let log = s.daemon_launch(&t);
-    s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+    s.daemon_run(&t, &Ending::Completes, quick());
     s.review(&t, &Verdict::Rejected(None), quick());
     s.wait(600);
     let pressed = s.now();
@@ -181,8 +178,7 @@ fn a_rework_that_failed_from_the_button_with_its_output_kept_stops() {
     let t = Task::new(P, "ORDER_1", "TASK_001", "Worker B");
     let mut s = f.script();
     s.add_task(&t, "QUEUED");
-    let log = s.daemon_launch(&t);
-    s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+    s.daemon_run(&t, &Ending::Completes, quick());
     s.review(&t, &Verdict::Rejected(None), quick());
     s.wait(600);
     let button = Task {
@@ -217,8 +213,7 @@ fn a_loop_worker_s_next_task_is_read_from_the_first_task_s_log() {
     let mut s = f.script();
     s.add_task(&first, "QUEUED");
     s.add_task(&next, "QUEUED");
-    let log = s.daemon_launch(&first);
-    s.worker_run(&first, &Out::Log(log), &Ending::Completes, quick());
+    s.daemon_run(&first, &Ending::Completes, quick());
     s.review(&first, &Verdict::Rejected(None), quick());
     s.wait(60);
     let kept = s.worker_log_path(&first);
@@ -261,8 +256,7 @@ fn a_review_that_escalates_reached_the_review_and_stopped_there() {
     let t = Task::new(P, "ORDER_1", "TASK_001", "Worker A");
     let mut s = f.script();
     s.add_task(&t, "QUEUED");
-    let log = s.daemon_launch(&t);
-    s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+    s.daemon_run(&t, &Ending::Completes, quick());
     s.wait(10);
     s.review(&t, &Verdict::Escalated, quick());
     f.play(s.writes(), None);
@@ -286,13 +280,11 @@ fn statistics_and_steps_never_use_another_projects_review_of_the_same_id() {
     let theirs = Task::new(OTHER, "ORDER_9", "TASK_001", "Worker A");
     let mut a = f.script();
     a.add_task(&ours, "QUEUED");
-    let log = a.daemon_launch(&ours);
-    a.worker_run(&ours, &Out::Log(log), &Ending::Completes, quick());
+    a.daemon_run(&ours, &Ending::Completes, quick());
     let mut b = f.script();
     b.add_task(&theirs, "QUEUED");
     b.wait(500);
-    let log = b.daemon_launch(&theirs);
-    b.worker_run(&theirs, &Out::Log(log), &Ending::Completes, quick());
+    b.daemon_run(&theirs, &Ending::Completes, quick());
     b.review(&theirs, &Verdict::Rejected(Some(Ending::Completes)), quick());
     f.play(&[a.into_writes(), b.into_writes()].concat(), None);
     let stats = f
@@ -335,8 +327,7 @@ fn a_re_review_after_a_rework_shows_file_lock_skipped_for_a_task_without_target_
     let t = Task::new(P, "ORDER_1", "TASK_001", "Worker A");
     let mut s = f.script();
     s.add_task(&t, "QUEUED");
-    let log = s.daemon_launch(&t);
-    s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+    s.daemon_run(&t, &Ending::Completes, quick());
     s.review(&t, &Verdict::Rejected(Some(Ending::Completes)), quick());
     s.wait(30);
     s.review(
@@ -368,8 +359,7 @@ fn metadata_left_by_an_earlier_attempt_says_nothing_after_a_relaunch() {
     let t = Task::new(P, "ORDER_1", "TASK_001", "Worker A");
     let mut s = f.script();
     s.add_task(&t, "QUEUED");
-    let log = s.daemon_launch(&t);
-    s.worker_run(&t, &Out::Log(log), &Ending::Dies(Step::UpdateStatusDone), quick());
+    s.daemon_run(&t, &Ending::Dies(Step::UpdateStatusDone), quick());
     s.wait(60);
     s.crash_recovery(&t);
     s.wait(5);
@@ -394,8 +384,7 @@ fn a_review_log_with_a_bom_is_read() {
     let t = Task::new(P, "ORDER_1", "TASK_001", "Worker A");
     let mut s = f.script();
     s.add_task(&t, "QUEUED");
-    let log = s.daemon_launch(&t);
-    s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+    s.daemon_run(&t, &Ending::Completes, quick());
     s.wait(10);
     let review = s.review(
         &t,

@@ -230,8 +230,7 @@ fn the_daemons_launch_run_and_review_with_and_without_target_files() {
             let t = task(P, "TASK_001", "Worker A").with_targets(targets);
             let mut s = script(root, &[&t]);
             s.wait(5);
-            let log = s.daemon_launch(&t);
-            s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+            s.daemon_run(&t, &Ending::Completes, quick());
             s.wait(30);
             s.review(&t, &Verdict::Approved, quick());
             Scenario {
@@ -267,14 +266,12 @@ fn a_crash_recovered_relaunch_beside_the_dead_workers_log() {
         |root| {
             let t = task(P, "TASK_001", "Worker A");
             let mut s = script(root, &[&t]);
-            let log = s.daemon_launch(&t);
-            s.worker_run(&t, &Out::Log(log), &Ending::Dies(Step::ExecuteTask), quick());
+            s.daemon_run(&t, &Ending::Dies(Step::ExecuteTask), quick());
             // Recovered and relaunched within seconds of the dead worker's log.
             s.wait(2);
             s.crash_recovery(&t);
             s.wait(1);
-            let log = s.daemon_launch(&t);
-            s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+            s.daemon_run(&t, &Ending::Completes, quick());
             Scenario {
                 name: "crash-recovered relaunch",
                 writes: s.into_writes(),
@@ -291,8 +288,7 @@ fn review_rework_in_the_review_log_then_a_re_review() {
         |root| {
             let t = task(P, "TASK_001", "Worker A").with_targets(&["src/app.ts"]);
             let mut s = script(root, &[&t]);
-            let log = s.daemon_launch(&t);
-            s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+            s.daemon_run(&t, &Ending::Completes, quick());
             s.wait(10);
             s.review(&t, &Verdict::Rejected(Some(Ending::Completes)), quick());
             s.wait(10);
@@ -313,8 +309,7 @@ fn a_review_that_escalates_reached_the_review() {
         |root| {
             let t = task(P, "TASK_001", "Worker A");
             let mut s = script(root, &[&t]);
-            let log = s.daemon_launch(&t);
-            s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+            s.daemon_run(&t, &Ending::Completes, quick());
             s.wait(10);
             s.review(&t, &Verdict::Escalated, quick());
             Scenario {
@@ -336,8 +331,7 @@ fn the_apps_button_reworks_with_and_without_target_files_and_kept_output() {
                 // the worker writes its `REWORK維持` row; a second task holds Worker A.
                 let t = task(P, "TASK_001", "Worker B").with_targets(targets);
                 let mut s = script(root, &[&t]);
-                let log = s.daemon_launch(&t);
-                s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+                s.daemon_run(&t, &Ending::Completes, quick());
                 s.wait(10);
                 s.review(&t, &Verdict::Rejected(None), quick());
                 s.wait(60);
@@ -363,8 +357,7 @@ fn the_apps_button_reworks_with_and_without_target_files_and_kept_output() {
     let root = dir.path().canonicalize().unwrap();
     let t = task(P, "TASK_001", "Worker B");
     let mut s = script(&root, &[&t]);
-    let log = s.daemon_launch(&t);
-    s.worker_run(&t, &Out::Log(log), &Ending::Completes, quick());
+    s.daemon_run(&t, &Ending::Completes, quick());
     s.review(&t, &Verdict::Rejected(None), quick());
     s.wait(60);
     let mut rework = t.clone();
@@ -401,8 +394,7 @@ fn a_loop_run_goes_on_with_the_next_task_in_the_same_output() {
             let first = task(P, "TASK_001", "Worker A");
             let next = task(P, "TASK_002", "Worker A");
             let mut s = script(root, &[&first, &next]);
-            let log = s.daemon_launch(&first);
-            s.worker_run(&first, &Out::Log(log), &Ending::Completes, quick());
+            s.daemon_run(&first, &Ending::Completes, quick());
             s.review(&first, &Verdict::Rejected(None), quick());
             s.wait(60);
             let kept = s.worker_log_path(&first);
@@ -427,8 +419,7 @@ fn two_projects_launch_the_same_task_id_a_second_apart() {
         let mut a = script(&root, &[&ours]);
         let mut b = script(&root, &[&theirs]);
         a.wait(10);
-        let log = a.daemon_launch(&ours);
-        a.worker_run(&ours, &Out::Log(log), &Ending::Completes, quick());
+        a.daemon_run(&ours, &Ending::Completes, quick());
         b.wait(10 + apart);
         let log = b.daemon_launch(&theirs);
         b.worker_run(

@@ -93,8 +93,7 @@ fn earlier_order(root: &Path, zone: Zone, now: Instant) -> Vec<Script> {
             let mut script = Script::new(root, zone, launch - Duration::minutes(30));
             script.add_task(&task, "QUEUED");
             script.wait(30 * 60);
-            let log = script.daemon_launch(&task);
-            script.worker_run(&task, &Out::Log(log), &Ending::Completes, dice.pace());
+            script.daemon_run(&task, &Ending::Completes, dice.pace());
             script.wait(dice.between(10, 120));
             let verdict = if i % 5 == 1 || i % 5 == 3 {
                 Verdict::Rejected(Some(Ending::Completes))
@@ -128,8 +127,7 @@ fn scripts(root: &Path, zone: Zone, now: Instant) -> Vec<Script> {
     let launched = |t: &Task, at: Instant, ending: Ending, pace: Pace| {
         let mut script = new(t, "QUEUED");
         script.wait((at - script.now()).num_seconds());
-        let log = script.daemon_launch(t);
-        script.worker_run(t, &Out::Log(log), &ending, pace);
+        script.daemon_run(t, &ending, pace);
         script
     };
     let by_hand = |t: &Task, at: Instant, pace: Pace| {

@@ -257,6 +257,14 @@ impl Script {
         log
     }
 
+    /// The daemon launches `task` and its worker runs into the log it made,
+    /// ending so. Returns the log.
+    pub fn daemon_run(&mut self, task: &Task, ending: &Ending, pace: Pace) -> PathBuf {
+        let log = self.daemon_launch(task);
+        self.worker_run(task, &Out::Log(log.clone()), ending, pace);
+        log
+    }
+
     /// The worker (`execute_task.py --verbose`) runs the pipeline for `task`,
     /// its output going to `out`. Started by the daemon (the task is
     /// IN_PROGRESS), by hand (QUEUED), or for a rework (REWORK).
