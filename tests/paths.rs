@@ -76,10 +76,10 @@ fn quick() -> Pace {
     }
 }
 
-#[test]
-fn a_task_keeps_its_own_log_and_start_when_another_projects_same_id_is_launched() {
-    // Project A's TASK_001 writes its report; project B's TASK_001 is launched meanwhile.
-    let f = Folder::new();
+/// Project A's TASK_001 launched and run by the daemon from 0 s, and project
+/// B's TASK_001 (also `Worker A`: labels are per project) `gap` seconds later:
+/// their scripts, then (ours, theirs).
+fn both_launched(f: &Folder, gap: i64) -> (Script, Script, Task, Task) {
     let ours = Task::new(P, "ORDER_1", "TASK_001", "Worker A");
     let theirs = Task::new(OTHER, "ORDER_9", "TASK_001", "Worker A");
     let mut a = f.script();
@@ -87,8 +87,16 @@ fn a_task_keeps_its_own_log_and_start_when_another_projects_same_id_is_launched(
     a.daemon_run(&ours, &Ending::Completes, quick());
     let mut b = f.script();
     b.add_task(&theirs, "QUEUED");
-    b.wait(122);
+    b.wait(gap);
     b.daemon_run(&theirs, &Ending::Completes, quick());
+    (a, b, ours, theirs)
+}
+
+#[test]
+fn a_task_keeps_its_own_log_and_start_when_another_projects_same_id_is_launched() {
+    // Project A's TASK_001 writes its report; project B's TASK_001 is launched meanwhile.
+    let f = Folder::new();
+    let (a, b, _, _) = both_launched(&f, 122);
     let writes: Vec<Write> = [a.into_writes(), b.into_writes()].concat();
     f.play(&writes, Some(at(123)));
     let info = f.step(P, "TASK_001", at(123));
@@ -276,15 +284,7 @@ fn a_review_that_escalates_reached_the_review_and_stopped_there() {
 #[test]
 fn statistics_and_steps_never_use_another_projects_review_of_the_same_id() {
     let f = Folder::new();
-    let ours = Task::new(P, "ORDER_1", "TASK_001", "Worker A");
-    let theirs = Task::new(OTHER, "ORDER_9", "TASK_001", "Worker A");
-    let mut a = f.script();
-    a.add_task(&ours, "QUEUED");
-    a.daemon_run(&ours, &Ending::Completes, quick());
-    let mut b = f.script();
-    b.add_task(&theirs, "QUEUED");
-    b.wait(500);
-    b.daemon_run(&theirs, &Ending::Completes, quick());
+    let (a, mut b, _, theirs) = both_launched(&f, 500);
     b.review(&theirs, &Verdict::Rejected(Some(Ending::Completes)), quick());
     f.play(&[a.into_writes(), b.into_writes()].concat(), None);
     let stats = f
