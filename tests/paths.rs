@@ -76,6 +76,16 @@ fn quick() -> Pace {
     }
 }
 
+/// Project A's TASK_001 launched by the daemon at 0 s and run to DONE: its
+/// script (to go on with) and the task.
+fn one_run(f: &Folder) -> (Script, Task) {
+    let t = Task::new(P, "ORDER_1", "TASK_001", "Worker A");
+    let mut s = f.script();
+    s.add_task(&t, "QUEUED");
+    s.daemon_run(&t, &Ending::Completes, quick());
+    (s, t)
+}
+
 /// Project A's TASK_001 launched and run by the daemon from 0 s, and project
 /// B's TASK_001 (also `Worker A`: labels are per project) `gap` seconds later:
 /// their scripts, then (ours, theirs).
@@ -261,10 +271,7 @@ fn a_loop_worker_s_next_task_is_read_from_the_first_task_s_log() {
 #[test]
 fn a_review_that_escalates_reached_the_review_and_stopped_there() {
     let f = Folder::new();
-    let t = Task::new(P, "ORDER_1", "TASK_001", "Worker A");
-    let mut s = f.script();
-    s.add_task(&t, "QUEUED");
-    s.daemon_run(&t, &Ending::Completes, quick());
+    let (mut s, t) = one_run(&f);
     s.wait(10);
     s.review(&t, &Verdict::Escalated, quick());
     f.play(s.writes(), None);
@@ -324,10 +331,7 @@ fn statistics_and_steps_never_use_another_projects_review_of_the_same_id() {
 #[test]
 fn a_re_review_after_a_rework_shows_file_lock_skipped_for_a_task_without_target_files() {
     let f = Folder::new();
-    let t = Task::new(P, "ORDER_1", "TASK_001", "Worker A");
-    let mut s = f.script();
-    s.add_task(&t, "QUEUED");
-    s.daemon_run(&t, &Ending::Completes, quick());
+    let (mut s, t) = one_run(&f);
     s.review(&t, &Verdict::Rejected(Some(Ending::Completes)), quick());
     s.wait(30);
     s.review(
@@ -381,10 +385,7 @@ fn metadata_left_by_an_earlier_attempt_says_nothing_after_a_relaunch() {
 #[test]
 fn a_review_log_with_a_bom_is_read() {
     let f = Folder::new();
-    let t = Task::new(P, "ORDER_1", "TASK_001", "Worker A");
-    let mut s = f.script();
-    s.add_task(&t, "QUEUED");
-    s.daemon_run(&t, &Ending::Completes, quick());
+    let (mut s, t) = one_run(&f);
     s.wait(10);
     let review = s.review(
         &t,
